@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * ea_config.h - the operator's YAML configuration, loaded with libyaml.
+ *
+ * Every key is checked against a table of known keys; a mistake is
+ * reported as "FILE:LINE:COLUMN: key 'a.b': what is wrong", so the broker
+ * refuses to start and says where. A config is immutable once loaded and
+ * may be shared read-only between threads.
+ */
+#ifndef EA_CONFIG_H
+#define EA_CONFIG_H
+
+#include "ea.h"
+#include "ea_detector.h"
+
+/* One detector in a chain, with its resolved parameters. */
+typedef struct ea_detector_instance {
+	const ea_detector_type *type; /* static, never freed */
+	ea_params params;
+} ea_detector_instance;
+
+typedef struct ea_chain {
+	ea_detector_instance *items; /* owned by the config */
+	size_t count;
+} ea_chain;
+
+/* A device group ("label"): devices matching any pattern belong to it.
+ * Patterns are globs on "namespace/name", or on the name alone when the
+ * pattern has no '/'. */
+typedef struct ea_group {
+	char *name;      /* owned */
+	char **patterns; /* owned, `count` entries */
+	size_t count;
+} ea_group;
+
+typedef struct ea_route {
+	char *name;          /* owned; "route N" when not named */
+	int line;            /* where it is in the YAML, for messages */
+	/* Match fields: owned; NULL matches anything. */
+	char *ns_glob;
+	char *device_glob;
+	char *property_glob;
+	char **groups;       /* all must contain the device; owned */
+	size_t group_count;
+	ea_chain chain;
+} ea_route;
+
+typedef struct ea_config {
+	char *path; /* owned; "(defaults)" when built without a file */
+
+	unsigned workers;           /* worker threads */
+	unsigned queue_capacity;    /* messages per worker queue */
+	uint64_t queue_max_bytes;   /* bytes of queued large payloads, all workers */
+	uint64_t max_payload;       /* larger payloads are dropped and counted */
+	size_t max_series;          /* per plugin; LRU eviction beyond it */
+	size_t max_pending_results; /* results waiting for the tick */
+
+	char **topics;              /* owned filters, topic_count entries */
+	size_t topic_count;
+	char **include;             /* device patterns; empty = all */
+	size_t include_count;
+	char **exclude;
+	size_t exclude_count;
+	ea_group *groups;
+	size_t group_count;
+	ea_route *routes;
+	size_t route_count;
+	ea_chain default_chain;
+
+	char *result_topic;         /* template with {namespace} {device} {property} */
+	int result_qos;
+	bool result_retain;
+	int64_t repeat_interval_ms; /* repeat a raised state at most this often; 0 never */
+	int64_t stats_interval_ms;  /* 0 disables $SYS counters */
+	int64_t idle_check_ms;      /* how often quiet series are checked */
+} ea_config;
+
+/* Where a configuration error is. */
+typedef struct ea_config_error {
+	char message[512]; /* "FILE:LINE:COL: key 'x': ..." */
+} ea_config_error;
+
+/* Builds the defaults (no file). Returns NULL on out of memory.
+ * The caller frees the result with ea_config_free. */
+ea_config *ea_config_defaults(void);
+
+/* Loads a YAML file. Returns a new config (caller frees with
+ * ea_config_free) or NULL with err filled. */
+ea_config *ea_config_load_file(const char *path, ea_config_error *err);
+
+/* Loads YAML from memory; `name` is used in messages. Same ownership. */
+ea_config *ea_config_load_string(const char *yaml, size_t len,
+		const char *name, ea_config_error *err);
+
+/* Frees a config; accepts NULL and half-built configs. */
+void ea_config_free(ea_config *cfg);
+
+/* true when the device is tapped (include/exclude). */
+bool ea_config_device_included(const ea_config *cfg, const char *ns,
+		const char *device);
+
+/* true when the device belongs to the group called `name`. */
+bool ea_config_device_in_group(const ea_config *cfg, const char *name,
+		const char *ns, const char *device);
+
+/* The route for a series: the first that matches, or NULL for the default
+ * chain. */
+const ea_route *ea_config_route(const ea_config *cfg, const char *ns,
+		const char *device, const char *property);
+
+/* The chain for a series (the route's or the default). Never NULL. */
+const ea_chain *ea_config_chain(const ea_config *cfg, const char *ns,
+		const char *device, const char *property);
+
+/* Writes a human-readable description of the resolved config (topics,
+ * routes with their detectors and parameters) into `out`. */
+#include <stdio.h>
+void ea_config_describe(const ea_config *cfg, FILE *out);
+
+/* Default topic filters (NULL-terminated, static). */
+extern const char *const ea_default_topics[];
+
+#endif
