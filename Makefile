@@ -25,7 +25,7 @@ LIB_SRC := detectors/ea_util.c detectors/ea_topic.c detectors/ea_payload.c \
 	detectors/det_staleness.c detectors/det_type.c detectors/det_state.c
 PLUGIN_SRC := plugin/plugin.c plugin/queue.c plugin/pool.c plugin/tick_check.c
 CLI_SRC := tools/cli.c tools/simulate.c tools/check_config.c
-UNIT_SRC := $(wildcard tests/unit/*_test.c)
+UNIT_SRC := tests/unit/main.c $(wildcard tests/unit/*_test.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)

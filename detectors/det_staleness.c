@@ -19,7 +19,7 @@ static const ea_param_spec params[] = {
 	{ "interval", EA_PARAM_DURATION, NAN, 1, 9e15, "silence that raises it (off: learn from the series)" },
 	{ "factor", EA_PARAM_NUMBER, 5, 1.5, 1000, "multiple of the learned interval that raises it" },
 	{ "min_samples", EA_PARAM_INTEGER, 5, 2, 1e6, "readings to learn the interval from" },
-	{ "min_silence", EA_PARAM_DURATION, 2000, 1, 9e15, "shortest silence ever raised" },
+	{ "min_silence", EA_PARAM_DURATION, 5000, 1, 9e15, "shortest silence ever raised" },
 };
 
 struct staleness_state {

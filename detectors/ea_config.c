@@ -194,10 +194,16 @@ static bool is_null(const yaml_node_t *node)
 	return *s == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0;
 }
 
+/* "parent.key"; a path longer than the buffer is cut and ends in "...". */
 static void join_path(char *out, size_t len, const char *parent, const char *key)
 {
-	if(parent[0] == '\0') snprintf(out, len, "%s", key);
-	else snprintf(out, len, "%s.%s", parent, key);
+	int n;
+
+	if(parent[0] == '\0') n = snprintf(out, len, "%s", key);
+	else n = snprintf(out, len, "%s.%s", parent, key);
+	if(n < 0 || (size_t)n >= len){
+		if(len > 4) memcpy(out + len - 4, "...", 4);
+	}
 }
 
 static bool want_scalar(struct loader *ld, const yaml_node_t *node, const char *path, const char **out)

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * pool.c - worker threads, their engines and the result hand-off (see
+ * pool.h).
+ */
+#include "pool.h"
+
+#include "ea_topic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOPIC_BUF 2048
+#define JSON_BUF 4096
+
+struct worker {
+	struct ea_pool *pool;
+	ea_queue queue;
+	ea_engine *engine;   /* owned; used by this worker's thread only */
+	pthread_t thread;
+	bool started;
+};
+
+struct ea_pool {
+	const ea_config *cfg; /* borrowed */
+	struct worker *workers;
+	unsigned worker_count;
+	ea_queue_budget budget;
+
+	pthread_mutex_t results_lock; /* guards the list below */
+	ea_outgoing *results_head;
+	ea_outgoing *results_tail;
+	_Atomic uint64_t results_pending;
+	_Atomic uint64_t results_dropped;
+};
+
+/* Engine callback, on a worker thread: format and queue for the tick. */
+static void on_result(void *ctx, const ea_result *r)
+{
+	struct worker *w = ctx;
+	struct ea_pool *pool = w->pool;
+	char topic[TOPIC_BUF], json[JSON_BUF];
+	size_t tlen, jlen;
+	ea_outgoing *out;
+	char *block;
+
+	if(atomic_load_explicit(&pool->results_pending, memory_order_relaxed) >= pool->cfg->max_pending_results){
+		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	tlen = ea_result_topic(pool->cfg->result_topic, r, topic, sizeof(topic));
+	jlen = ea_result_to_json(r, json, sizeof(json));
+	if(tlen == 0 || jlen == 0){
+		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	block = malloc(sizeof(ea_outgoing) + tlen + 1 + jlen);
+	if(block == NULL){
+		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	out = (ea_outgoing *)block;
+	memcpy(block + sizeof(ea_outgoing), topic, tlen + 1);
+	memcpy(block + sizeof(ea_outgoing) + tlen + 1, json, jlen);
+	out->next = NULL;
+	out->topic = block + sizeof(ea_outgoing);
+	out->payload = block + sizeof(ea_outgoing) + tlen + 1;
+	out->payload_len = (uint32_t)jlen;
+	out->qos = pool->cfg->result_qos;
+	out->retain = pool->cfg->result_retain;
+
+	pthread_mutex_lock(&pool->results_lock);
+	if(pool->results_tail != NULL) pool->results_tail->next = out;
+	else pool->results_head = out;
+	pool->results_tail = out;
+	atomic_fetch_add_explicit(&pool->results_pending, 1, memory_order_release);
+	pthread_mutex_unlock(&pool->results_lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int64_t idle_ns = w->pool->cfg->idle_check_ms * 1000000;
+	int64_t next_idle = ea_mono_ns() + idle_ns;
+
+	while(!atomic_load(&w->queue.stopping)){
+		size_t n = ea_queue_wait(&w->queue, next_idle), i;
+		int64_t now;
+
+		for(i = 0; i < n; i++){
+			ea_queue_msg m;
+			ea_queue_peek(&w->queue, i, &m);
+			ea_engine_message(w->engine, m.topic, m.topic_len, m.payload, m.payload_len, m.arrival_ms);
+		}
+		if(n > 0) ea_queue_release(&w->queue, n);
+		now = ea_mono_ns();
+		if(now >= next_idle){
+			ea_engine_idle(w->engine, ea_now_ms());
+			next_idle = now + idle_ns;
+		}
+	}
+	return NULL;
+}
+
+void ea_pool_free(ea_pool *pool)
+{
+	unsigned i;
+	ea_outgoing *o;
+
+	if(pool == NULL) return;
+	for(i = 0; i < pool->worker_count; i++){
+		if(pool->workers[i].started) ea_queue_stop(&pool->workers[i].queue);
+	}
+	for(i = 0; i < pool->worker_count; i++){
+		struct worker *w = &pool->workers[i];
+		if(w->started) pthread_join(w->thread, NULL);
+		ea_engine_free(w->engine);
+		ea_queue_destroy(&w->queue);
+	}
+	free(pool->workers);
+	o = pool->results_head;
+	while(o != NULL){
+		ea_outgoing *next = o->next;
+		free(o);
+		o = next;
+	}
+	pthread_mutex_destroy(&pool->results_lock);
+	free(pool);
+}
+
+ea_pool *ea_pool_new(const ea_config *cfg, char *err, size_t err_len)
+{
+	ea_pool *pool = calloc(1, sizeof(*pool));
+	size_t per_worker_series;
+	unsigned i;
+
+	if(pool == NULL){
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	pool->cfg = cfg;
+	pool->budget.limit = cfg->queue_max_bytes;
+	pthread_mutex_init(&pool->results_lock, NULL);
+	pool->workers = calloc(cfg->workers, sizeof(*pool->workers));
+	if(pool->workers == NULL){
+		snprintf(err, err_len, "out of memory");
+		ea_pool_free(pool);
+		return NULL;
+	}
+	pool->worker_count = cfg->workers;
+	per_worker_series = (cfg->max_series + cfg->workers - 1) / cfg->workers;
+	for(i = 0; i < pool->worker_count; i++){
+		struct worker *w = &pool->workers[i];
+		w->pool = pool;
+		if(ea_queue_init(&w->queue, cfg->queue_capacity, &pool->budget) != 0){
+			snprintf(err, err_len, "out of memory for the queue of worker %u (%u slots)", i, cfg->queue_capacity);
+			ea_pool_free(pool);
+			return NULL;
+		}
+		w->engine = ea_engine_new(cfg, per_worker_series, on_result, w);
+		if(w->engine == NULL){
+			snprintf(err, err_len, "out of memory for the engine of worker %u", i);
+			ea_pool_free(pool);
+			return NULL;
+		}
+	}
+	for(i = 0; i < pool->worker_count; i++){
+		struct worker *w = &pool->workers[i];
+		int rc = pthread_create(&w->thread, NULL, worker_main, w);
+		if(rc != 0){
+			snprintf(err, err_len, "cannot start worker thread %u: %s", i, strerror(rc));
+			ea_pool_free(pool);
+			return NULL;
+		}
+		w->started = true;
+	}
+	return pool;
+}
+
+ea_push_result ea_pool_push(ea_pool *pool, const char *topic, size_t topic_len,
+		const void *payload, size_t payload_len, int64_t arrival_ms)
+{
+	uint64_t h = ea_topic_shard_hash(topic, topic_len);
+	struct worker *w = &pool->workers[h % pool->worker_count];
+
+	return ea_queue_push(&w->queue, topic, topic_len, payload, payload_len, arrival_ms);
+}
+
+bool ea_pool_has_results(ea_pool *pool)
+{
+	return atomic_load_explicit(&pool->results_pending, memory_order_acquire) > 0;
+}
+
+ea_outgoing *ea_pool_take_results(ea_pool *pool)
+{
+	ea_outgoing *list;
+	uint64_t n = 0;
+	ea_outgoing *o;
+
+	pthread_mutex_lock(&pool->results_lock);
+	list = pool->results_head;
+	pool->results_head = pool->results_tail = NULL;
+	for(o = list; o != NULL; o = o->next) n++;
+	atomic_fetch_sub_explicit(&pool->results_pending, n, memory_order_relaxed);
+	pthread_mutex_unlock(&pool->results_lock);
+	return list;
+}
+
+void ea_pool_stats_read(ea_pool *pool, ea_pool_stats *out)
+{
+	unsigned i;
+	size_t k, j;
+
+	memset(out, 0, sizeof(*out));
+	for(i = 0; i < pool->worker_count; i++){
+		ea_engine_stats s;
+		ea_engine_stats_read(pool->workers[i].engine, &s);
+#define EA_STAT_SUM(name, doc) out->engine.name += s.name;
+		EA_ENGINE_STATS_MAP(EA_STAT_SUM)
+#undef EA_STAT_SUM
+		for(k = 0; k < EA_MAX_TIMED_DETECTORS && s.timed_type[k] != NULL; k++){
+			for(j = 0; j < EA_MAX_TIMED_DETECTORS; j++){
+				if(out->engine.timed_type[j] == NULL) out->engine.timed_type[j] = s.timed_type[k];
+				if(out->engine.timed_type[j] == s.timed_type[k]) break;
+			}
+			if(j == EA_MAX_TIMED_DETECTORS) continue;
+			out->engine.timed_calls[j] += s.timed_calls[k];
+			out->engine.timed_ns[j] += s.timed_ns[k];
+		}
+		out->queue_depth += ea_queue_depth(&pool->workers[i].queue);
+		out->queue_heap_pushes += atomic_load_explicit(&pool->workers[i].queue.heap_pushes, memory_order_relaxed);
+	}
+	out->queue_heap_bytes = atomic_load_explicit(&pool->budget.used, memory_order_relaxed);
+	out->results_pending = atomic_load_explicit(&pool->results_pending, memory_order_relaxed);
+	out->results_dropped = atomic_load_explicit(&pool->results_dropped, memory_order_relaxed);
+	out->workers = pool->worker_count;
+}
