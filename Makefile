@@ -11,6 +11,7 @@ include config.mk
 
 BUILD := build
 SAN := $(BUILD)/san
+TSAN := $(BUILD)/tsan
 
 CJSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcjson 2>/dev/null || echo -I/usr/include/cjson)
 CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
@@ -34,6 +35,8 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 SAN_LIB_OBJ := $(LIB_SRC:%.c=$(SAN)/%.o)
 SAN_PLUGIN_OBJ := $(filter-out $(SAN)/plugin/plugin.o,$(PLUGIN_SRC:%.c=$(SAN)/%.o))
 SAN_UNIT_OBJ := $(UNIT_SRC:%.c=$(SAN)/%.o)
+TSAN_OBJ := $(UNIT_SRC:%.c=$(TSAN)/%.o) $(LIB_SRC:%.c=$(TSAN)/%.o) \
+	$(filter-out $(TSAN)/plugin/plugin.o,$(PLUGIN_SRC:%.c=$(TSAN)/%.o))
 
 .PHONY: all install uninstall demo check check-unit check-integration bench fuzz clean deps
 
@@ -46,6 +49,10 @@ $(BUILD)/%.o: %.c
 $(SAN)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -O1 -c $< -o $@
+
+$(TSAN)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=thread -O1 -c $< -o $@
 
 $(BUILD)/libedgeanomaly.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -62,6 +69,11 @@ $(BUILD)/edge-anomaly: $(CLI_OBJ) $(BUILD)/libedgeanomaly.a
 # ASan and UBSan; any sanitizer report fails the run.
 $(BUILD)/unit-tests: $(SAN_UNIT_OBJ) $(SAN_LIB_OBJ) $(SAN_PLUGIN_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ $(LIB_LIBS) -lcunit
+
+# The same unit tests under ThreadSanitizer: the queue and pool are shared
+# between threads.
+$(BUILD)/unit-tests-tsan: $(TSAN_OBJ)
+	$(CC) $(CFLAGS) -fsanitize=thread -pthread -o $@ $^ $(LIB_LIBS) -lcunit
 
 install: all
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXAMPLEDIR)
@@ -81,7 +93,9 @@ demo:
 	$(MAKE) all
 	tools/demo.sh
 
-check-unit: $(BUILD)/unit-tests
+check-unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-tsan
+	$(BUILD)/unit-tests-tsan > $(BUILD)/unit-tests-tsan.log 2>&1 || { cat $(BUILD)/unit-tests-tsan.log; exit 1; }
+	@echo "ThreadSanitizer: unit tests passed without reports"
 	$(BUILD)/unit-tests
 
 check-integration: all
