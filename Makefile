@@ -38,7 +38,14 @@ SAN_UNIT_OBJ := $(UNIT_SRC:%.c=$(SAN)/%.o)
 TSAN_OBJ := $(UNIT_SRC:%.c=$(TSAN)/%.o) $(LIB_SRC:%.c=$(TSAN)/%.o) \
 	$(filter-out $(TSAN)/plugin/plugin.o,$(PLUGIN_SRC:%.c=$(TSAN)/%.o))
 
-.PHONY: all install uninstall demo check check-unit check-integration bench fuzz clean deps
+FUZZ_TARGETS := payload topic config engine
+FUZZ_SECONDS ?= 60
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay-%)
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
+
+.SECONDARY:
+
+.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench fuzz clean deps
 
 all: $(BUILD)/edge_anomaly.so $(BUILD)/edge-anomaly
 
@@ -75,6 +82,16 @@ $(BUILD)/unit-tests: $(SAN_UNIT_OBJ) $(SAN_LIB_OBJ) $(SAN_PLUGIN_OBJ)
 $(BUILD)/unit-tests-tsan: $(TSAN_OBJ)
 	$(CC) $(CFLAGS) -fsanitize=thread -pthread -o $@ $^ $(LIB_LIBS) -lcunit
 
+# Fuzz targets: replayed over the saved corpus in `make check` (gcc, ASan,
+# UBSan); run with libFuzzer by `make fuzz` (clang).
+$(BUILD)/fuzz-replay-%: $(SAN)/tests/fuzz/fuzz_%.o $(SAN)/tests/fuzz/replay_main.o $(SAN_LIB_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ $(LIB_LIBS)
+
+$(BUILD)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(CJSON_CFLAGS) -Idetectors -o $@ $^ $(LIB_LIBS)
+
 install: all
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXAMPLEDIR)
 	install -m 0755 $(BUILD)/edge_anomaly.so $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so
@@ -101,7 +118,24 @@ check-unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-tsan
 check-integration: all
 	tests/integration/run.sh
 
-check: check-unit check-integration
+check-fuzz: $(FUZZ_REPLAY)
+	@for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz-replay-$$t tests/fuzz/corpus/$$t || exit 1; done
+
+# make fuzz [FUZZ_SECONDS=60]: each target for that long; new inputs are kept
+# in build/fuzz-corpus, crashers in build/fuzz-crashes (copy a fixed one into
+# tests/fuzz/corpus so check-fuzz keeps replaying it).
+fuzz: $(FUZZ_BIN)
+	@command -v clang >/dev/null || { echo "make fuzz needs clang and libclang-rt-14-dev: apt-get install clang libclang-rt-14-dev"; exit 1; }
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz-corpus/$$t $(BUILD)/fuzz-crashes/$$t; \
+		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-artifact_prefix=$(BUILD)/fuzz-crashes/$$t/ $(BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/$$t \
+			2>&1 | grep -E '^(stat::number_of_executed_units|stat::new_units_added|==.*ERROR|SUMMARY)' ; \
+		test -z "$$(ls -A $(BUILD)/fuzz-crashes/$$t)" || { echo "crashers in $(BUILD)/fuzz-crashes/$$t"; exit 1; }; \
+	done
+
+check: check-unit check-fuzz check-integration
 
 clean:
 	rm -rf $(BUILD)
