@@ -5,7 +5,7 @@
  * Catches dropped links, dead mappers and devices that stopped reporting.
  * Raised from the periodic idle check when no sample has arrived for
  * `interval` (if set) or for `factor` times the learned interval between
- * samples (after `min_samples` readings), never less than `min_silence`.
+ * samples (after `min_samples` readings) but never less than `min_silence`.
  * Cleared by the next sample. Uses arrival time, so a device clock that is
  * off does not matter. Cost: O(1) per sample and per check. State: 32 bytes.
  */
@@ -19,7 +19,7 @@ static const ea_param_spec params[] = {
 	{ "interval", EA_PARAM_DURATION, NAN, 1, 9e15, "silence that raises it (off: learn from the series)" },
 	{ "factor", EA_PARAM_NUMBER, 5, 1.5, 1000, "multiple of the learned interval that raises it" },
 	{ "min_samples", EA_PARAM_INTEGER, 5, 2, 1e6, "readings to learn the interval from" },
-	{ "min_silence", EA_PARAM_DURATION, 5000, 1, 9e15, "shortest silence ever raised" },
+	{ "min_silence", EA_PARAM_DURATION, 5000, 1, 9e15, "shortest learned silence that raises it" },
 };
 
 struct staleness_state {
@@ -52,12 +52,11 @@ static void staleness_idle(const ea_params *p, void *state, int64_t now_ms, ea_v
 	v->state = EA_VERDICT_SKIP;
 	if(st->samples == 0) return;
 	if(!isnan(p->v[P_INTERVAL])){
-		limit = p->v[P_INTERVAL];
+		limit = p->v[P_INTERVAL]; /* what the operator said, exactly */
 	}else{
 		if((double)st->samples < p->v[P_MIN_SAMPLES]) return;
-		limit = p->v[P_FACTOR] * st->mean_interval_ms;
+		limit = fmax(p->v[P_FACTOR] * st->mean_interval_ms, p->v[P_MIN_SILENCE]);
 	}
-	limit = fmax(limit, p->v[P_MIN_SILENCE]);
 	silent = (double)(now_ms - st->last_arrival_ms);
 	if(silent > limit){
 		ea_verdict_set(v, EA_VERDICT_ANOMALY, fmin(1.0, 0.5 + 0.1 * (silent / limit - 1.0)), 1.0,

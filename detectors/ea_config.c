@@ -1089,11 +1089,11 @@ static void describe_chain(const ea_chain *c, FILE *out)
 	}
 }
 
-static void describe_strv(const char *title, char *const *v, size_t n, FILE *out)
+static void describe_strv(const char *title, const char *if_empty, char *const *v, size_t n, FILE *out)
 {
 	size_t i;
 	fprintf(out, "%s:", title);
-	if(n == 0) fprintf(out, " (all)");
+	if(n == 0) fprintf(out, " %s", if_empty);
 	for(i = 0; i < n; i++) fprintf(out, "%s%s", i == 0 ? " " : ", ", v[i]);
 	fprintf(out, "\n");
 }
@@ -1117,8 +1117,8 @@ void ea_config_describe(const ea_config *cfg, FILE *out)
 			cfg->result_qos, cfg->result_retain ? "true" : "false", cfg->repeat_interval_ms ? rep : "never");
 	fprintf(out, "topics:\n");
 	for(i = 0; i < cfg->topic_count; i++) fprintf(out, "  %s\n", cfg->topics[i]);
-	describe_strv("devices included", cfg->include, cfg->include_count, out);
-	describe_strv("devices excluded", cfg->exclude, cfg->exclude_count, out);
+	describe_strv("devices included", "(all)", cfg->include, cfg->include_count, out);
+	describe_strv("devices excluded", "(none)", cfg->exclude, cfg->exclude_count, out);
 	for(i = 0; i < cfg->group_count; i++){
 		fprintf(out, "group %s:", cfg->groups[i].name);
 		for(g = 0; g < cfg->groups[i].count; g++) fprintf(out, " %s", cfg->groups[i].patterns[g]);

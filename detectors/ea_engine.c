@@ -538,14 +538,20 @@ static void put_number(struct out *o, double v, int digits)
 	if(n > 0) put(o, tmp, (size_t)n);
 }
 
-/* A JSON string: escapes quotes, backslashes and control bytes; bytes of
- * invalid UTF-8 become U+FFFD so the output is always valid JSON. */
-static void put_json_string(struct out *o, const char *s)
+/* A JSON string of at most `max` input bytes (then "..."): escapes quotes,
+ * backslashes and control bytes; bytes of invalid UTF-8 become U+FFFD so
+ * the output is always valid JSON. */
+static void put_json_string_max(struct out *o, const char *s, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *start = p;
 
 	put(o, "\"", 1);
 	while(*p){
+		if((size_t)(p - start) >= max){
+			put(o, "...", 3);
+			break;
+		}
 		if(*p == '"') put(o, "\\\"", 2);
 		else if(*p == '\\') put(o, "\\\\", 2);
 		else if(*p == '\n') put(o, "\\n", 2);
@@ -572,6 +578,11 @@ static void put_json_string(struct out *o, const char *s)
 	put(o, "\"", 1);
 }
 
+static void put_json_string(struct out *o, const char *s)
+{
+	put_json_string_max(o, s, SIZE_MAX);
+}
+
 size_t ea_result_to_json(const ea_result *r, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0, false };
@@ -587,7 +598,7 @@ size_t ea_result_to_json(const ea_result *r, char *buf, size_t len)
 	put_json_string(&o, r->property);
 	puts_raw(&o, ",\"value\":");
 	if(r->value_is_number && isfinite(r->value_number)) put_number(&o, r->value_number, 15);
-	else put_json_string(&o, r->value_text != NULL ? r->value_text : "");
+	else put_json_string_max(&o, r->value_text != NULL ? r->value_text : "", EA_RESULT_VALUE_MAX);
 	puts_raw(&o, ",\"timestamp\":");
 	put_json_string(&o, ea_format_time(r->sample_time_ms, when, sizeof(when)));
 	puts_raw(&o, ",\"detector\":");

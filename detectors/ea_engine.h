@@ -95,6 +95,14 @@ void ea_engine_idle(ea_engine *engine, int64_t now_ms);
 /* Copies the statistics; safe from any thread. */
 void ea_engine_stats_read(const ea_engine *engine, ea_engine_stats *out);
 
+/* Longest value text copied into a result; longer ones are cut at a
+ * character boundary and end in "...". */
+#define EA_RESULT_VALUE_MAX 256
+/* A buffer of this size always holds a result's JSON: names are at most
+ * EA_NAME_MAX bytes, the value EA_RESULT_VALUE_MAX, and escaping at most
+ * multiplies them by six. */
+#define EA_RESULT_JSON_MAX 16384
+
 /* Formats a result as the JSON object published on the broker into buf.
  * Returns the length written (excluding NUL), or 0 if buf is too small. */
 size_t ea_result_to_json(const ea_result *r, char *buf, size_t len);

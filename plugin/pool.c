@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define TOPIC_BUF 2048
-#define JSON_BUF 4096
+#define JSON_BUF EA_RESULT_JSON_MAX
 
 struct worker {
 	struct ea_pool *pool;
@@ -40,7 +40,8 @@ static void on_result(void *ctx, const ea_result *r)
 {
 	struct worker *w = ctx;
 	struct ea_pool *pool = w->pool;
-	char topic[TOPIC_BUF], json[JSON_BUF];
+	char topic[TOPIC_BUF];
+	static _Thread_local char json[JSON_BUF]; /* 16 KiB, one per worker thread */
 	size_t tlen, jlen;
 	ea_outgoing *out;
 	char *block;

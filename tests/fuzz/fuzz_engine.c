@@ -17,7 +17,8 @@
 
 static void check_result(void *ctx, const ea_result *r)
 {
-	char json[4096], topic[1024];
+	static char json[EA_RESULT_JSON_MAX];
+	char topic[1024];
 	size_t n;
 	cJSON *root;
 
@@ -29,6 +30,8 @@ static void check_result(void *ctx, const ea_result *r)
 	FUZZ_CHECK(cJSON_IsString(cJSON_GetObjectItem(root, "device")));
 	FUZZ_CHECK(cJSON_IsBool(cJSON_GetObjectItem(root, "anomaly")));
 	FUZZ_CHECK(cJSON_IsNumber(cJSON_GetObjectItem(root, "anomalyScore")));
+	FUZZ_CHECK(strlen(cJSON_GetObjectItem(root, "value")->valuestring != NULL
+			? cJSON_GetObjectItem(root, "value")->valuestring : "") <= 3 * EA_RESULT_VALUE_MAX + 3);
 	cJSON_Delete(root);
 	n = ea_result_topic("edge-anomaly/{namespace}/{device}/{property}", r, topic, sizeof(topic));
 	if(n > 0) FUZZ_CHECK(ea_utf8_valid(topic, n));
