@@ -92,6 +92,16 @@ $(BUILD)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		$(CJSON_CFLAGS) -Idetectors -o $@ $^ $(LIB_LIBS)
 
+# Benchmarks: load generator and the external-subscriber comparison.
+$(BUILD)/bench-loadgen: tests/bench/loadgen.c
+	$(CC) $(WARNFLAGS) -D_GNU_SOURCE -O2 -g -pthread -o $@ $< -lmosquitto
+
+$(BUILD)/bench-extsub: $(BUILD)/tests/bench/extsub.o $(BUILD)/libedgeanomaly.a
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LIB_LIBS) -lmosquitto
+
+bench: all $(BUILD)/bench-loadgen $(BUILD)/bench-extsub
+	/usr/bin/python3 tests/bench/run_bench.py $(BENCH_ARGS)
+
 install: all
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXAMPLEDIR)
 	install -m 0755 $(BUILD)/edge_anomaly.so $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so
