@@ -15,6 +15,7 @@
 #include "ea_detector.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SPIKE_WINDOW_MAX 64
@@ -33,6 +34,16 @@ struct spike_state {
 	uint32_t head;  /* next slot to write */
 	uint32_t count; /* values held, <= window */
 };
+
+static bool spike_validate(const ea_params *p, char *err, size_t len)
+{
+	if(p->v[P_MIN_SAMPLES] > p->v[P_WINDOW]){
+		snprintf(err, len, "spike min_samples %g is larger than window %g: it would never leave learning",
+				p->v[P_MIN_SAMPLES], p->v[P_WINDOW]);
+		return false;
+	}
+	return true;
+}
 
 static void sort_small(double *a, size_t n)
 {
@@ -65,6 +76,10 @@ static void spike_observe(const ea_params *p, void *state, const ea_sample *s, e
 	double med, mad, scale, z, x = s->number;
 	size_t i, n = st->count;
 
+	if(ea_sample_is_boolean(s)){
+		v->state = EA_VERDICT_SKIP; /* a flip of a boolean is no spike */
+		return;
+	}
 	if(n < (size_t)p->v[P_MIN_SAMPLES]){
 		push(st, window, x);
 		v->state = EA_VERDICT_SKIP;
@@ -99,7 +114,7 @@ const ea_detector_type ea_detector_spike = {
 	.param_count = sizeof(params) / sizeof(params[0]),
 	.state_size = sizeof(struct spike_state),
 	.numeric_only = true,
-	.validate = NULL,
+	.validate = spike_validate,
 	.observe = spike_observe,
 	.idle = NULL,
 };

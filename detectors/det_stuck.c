@@ -33,7 +33,7 @@ static void stuck_observe(const ea_params *p, void *state, const ea_sample *s, e
 	double samples = p->v[P_SAMPLES], duration = p->v[P_DURATION];
 	int64_t held_ms;
 
-	if(s->declared == EA_TYPE_BOOLEAN){
+	if(ea_sample_is_boolean(s)){
 		v->state = EA_VERDICT_SKIP;
 		return;
 	}

@@ -89,6 +89,10 @@ typedef struct ea_sample {
  * A NaN or infinite number is never "ok" for a numeric type. */
 void ea_sample_classify(ea_sample *s, const char *text, ea_value_type declared);
 
+/* true for a boolean value: declared boolean, or undeclared "true"/"false".
+ * Detectors of numeric behaviour (spike, stuck) skip these. */
+bool ea_sample_is_boolean(const ea_sample *s);
+
 /* Maps "int", "integer", "float", "double", "boolean", "bool", "string"
  * (any case) to the enum; NULL or "" gives EA_TYPE_NONE. */
 ea_value_type ea_value_type_parse(const char *name);
@@ -128,7 +132,7 @@ bool ea_topic_filter_valid(const char *filter);
 bool ea_utf8_valid(const char *s, size_t len);
 
 /* 64-bit FNV-1a over bytes; seed with EA_HASH_SEED or a previous hash. */
-#define EA_HASH_SEED UINT64_C(1469598103934665603)
+#define EA_HASH_SEED UINT64_C(14695981039346656037)
 uint64_t ea_hash_bytes(uint64_t h, const void *data, size_t len);
 
 #endif

@@ -406,10 +406,13 @@ static bool walk_mapping(struct loader *ld, const yaml_node_t *node, const char 
 
 /* --- detectors ----------------------------------------------------- */
 
+/* `node` holds the parameters (NULL for a bare name); `where` is the node
+ * that cross-parameter errors point at. */
 static bool load_detector_params(struct loader *ld, const ea_detector_type *type,
-		const yaml_node_t *node, const char *path, ea_params *params)
+		const yaml_node_t *node, const yaml_node_t *where, const char *path, ea_params *params)
 {
 	yaml_node_pair_t *pair;
+	uint32_t seen = 0;
 	char err[200];
 
 	ea_params_defaults(type, params);
@@ -442,6 +445,11 @@ static bool load_detector_params(struct loader *ld, const ea_detector_type *type
 						type->name, key, type->param_count ? known : "no parameters");
 				return false;
 			}
+			if(seen & (UINT32_C(1) << index)){
+				fail(ld, k, kpath, "given twice");
+				return false;
+			}
+			seen |= UINT32_C(1) << index;
 			if(!want_scalar(ld, v, kpath, &value)) return false;
 			if(!ea_param_set(type, params, index, value, err, sizeof(err))){
 				fail(ld, v, kpath, "%s", err);
@@ -450,7 +458,7 @@ static bool load_detector_params(struct loader *ld, const ea_detector_type *type
 		}
 	}
 	if(type->validate != NULL && !type->validate(params, err, sizeof(err))){
-		fail(ld, node, path, "%s", err);
+		fail(ld, where, path, "%s", err);
 		return false;
 	}
 	return true;
@@ -496,7 +504,10 @@ static bool load_detector(struct loader *ld, const yaml_node_t *node, const char
 		return false;
 	}
 	join_path(ppath, sizeof(ppath), path, name);
-	if(!load_detector_params(ld, type, params_node, ppath, &params)) return false;
+	if(!load_detector_params(ld, type, params_node, params_node != NULL ? params_node : name_node,
+			ppath, &params)){
+		return false;
+	}
 	if(!chain_add(chain, type, &params)){
 		fail(ld, node, path, "out of memory");
 		return false;

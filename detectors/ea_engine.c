@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAST_TEXT_MAX 64
+#define LAST_INLINE 24        /* numbers fit; longer values go to the heap */
+#define SOURCE_MERGED 0xFF    /* last sample was a merged update/document pair */
 #define TIMING_EVERY 64
 
 /* Per detector of a series: what the engine last reported. */
@@ -40,8 +41,9 @@ typedef struct ea_series {
 	double last_number;
 	bool has_last;
 	bool last_has_number;
-	uint8_t last_source;
-	char last_text[LAST_TEXT_MAX];
+	uint8_t last_source;        /* an ea_source, or SOURCE_MERGED */
+	char *last_heap;            /* owned; the last value when longer than last_inline */
+	char last_inline[LAST_INLINE];
 
 	/* "ns\0device\0property\0", inside this block */
 	const char *ns;
@@ -152,6 +154,47 @@ static void lru_push_front(ea_engine *e, ea_series *s)
 	if(e->lru_tail == NULL) e->lru_tail = s;
 }
 
+static void drop_series(ea_engine *e, ea_series *s, const char *why);
+
+static void series_free(ea_series *s)
+{
+	free(s->last_heap);
+	free(s);
+}
+
+static const char *last_text(const ea_series *s)
+{
+	return s->last_heap != NULL ? s->last_heap : s->last_inline;
+}
+
+/* Keeps up to EA_RESULT_VALUE_MAX bytes of the value, cut at a character
+ * boundary (results mark the cut with "..."). */
+static void set_last_text(ea_series *s, const char *text)
+{
+	size_t len = strlen(text);
+
+	if(len > EA_RESULT_VALUE_MAX){
+		len = EA_RESULT_VALUE_MAX;
+		while(len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
+	}
+	if(len < LAST_INLINE){
+		free(s->last_heap);
+		s->last_heap = NULL;
+		memcpy(s->last_inline, text, len);
+		s->last_inline[len] = '\0';
+		return;
+	}
+	if(s->last_heap == NULL){
+		s->last_heap = malloc(EA_RESULT_VALUE_MAX + 1);
+		if(s->last_heap == NULL){
+			s->last_inline[0] = '\0'; /* out of memory: no value rather than a wrong one */
+			return;
+		}
+	}
+	memcpy(s->last_heap, text, len);
+	s->last_heap[len] = '\0';
+}
+
 static void table_remove(ea_engine *e, ea_series *s)
 {
 	ea_series **pp = &e->buckets[s->hash & (e->bucket_count - 1)];
@@ -159,7 +202,7 @@ static void table_remove(ea_engine *e, ea_series *s)
 	while(*pp != NULL && *pp != s) pp = &(*pp)->hash_next;
 	if(*pp == s) *pp = s->hash_next;
 	lru_unlink(e, s);
-	free(s);
+	series_free(s);
 	stat_add(e, STAT_series, (uint64_t)-1);
 }
 
@@ -206,7 +249,7 @@ static ea_series *series_create(ea_engine *e, uint64_t hash, const char *ns,
 	total = off_key + nl + dl + pl;
 
 	if(e->lru_tail != NULL && (size_t)atomic_load_explicit(&e->stats[STAT_series], memory_order_relaxed) >= e->max_series){
-		table_remove(e, e->lru_tail);
+		drop_series(e, e->lru_tail, "the series is no longer tracked (max_series reached); its state is unknown");
 		stat_add(e, STAT_series_evicted, 1);
 	}
 	block = calloc(1, total);
@@ -286,7 +329,7 @@ void ea_engine_free(ea_engine *e)
 	while(e->lru_head != NULL){
 		ea_series *s = e->lru_head;
 		e->lru_head = s->lru_next;
-		free(s);
+		series_free(s);
 	}
 	free(e->buckets);
 	free(e);
@@ -314,7 +357,7 @@ void ea_engine_set_config(ea_engine *e, const ea_config *cfg)
 		if(s->chain != &e->state_chain){
 			const ea_chain *chain = ea_config_chain(cfg, s->ns, s->device, s->property);
 			if(chains_equal(chain, s->chain)) s->chain = chain;
-			else table_remove(e, s); /* starts again at its next sample */
+			else drop_series(e, s, "the detector chain changed with a config reload; detection starts again");
 		}
 		s = next;
 	}
@@ -369,6 +412,23 @@ static void apply_verdict(ea_engine *e, ea_series *s, size_t i, const ea_verdict
 	}
 }
 
+/* Removes a series; anomalies it had raised are cleared first, so nobody
+ * is left with an alarm that will never clear. */
+static void drop_series(ea_engine *e, ea_series *s, const char *why)
+{
+	int64_t now = ea_now_ms();
+	size_t i;
+
+	for(i = 0; i < s->chain->count; i++){
+		if(s->slots[i].raised){
+			ea_verdict v;
+			ea_verdict_set(&v, EA_VERDICT_NORMAL, 0.0, 0.0, "%s", why);
+			apply_verdict(e, s, i, &v, s->last_time_ms, now, last_text(s), s->last_has_number, s->last_number);
+		}
+	}
+	table_remove(e, s);
+}
+
 static void run_detector(ea_engine *e, ea_series *s, size_t i, const ea_sample *sample, ea_verdict *v)
 {
 	const ea_detector_instance *inst = &s->chain->items[i];
@@ -417,7 +477,7 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 			&& (sample->source == EA_SOURCE_TWIN_UPDATE || sample->source == EA_SOURCE_TWIN_DOCUMENT)
 			&& (s->last_source == EA_SOURCE_TWIN_UPDATE || s->last_source == EA_SOURCE_TWIN_DOCUMENT)){
 		stat_add(e, STAT_duplicates, 1);
-		s->last_source = (uint8_t)sample->source; /* a third copy is a real repeat */
+		s->last_source = SOURCE_MERGED; /* a third copy is a real repeat */
 		return;
 	}
 	s->has_last = true;
@@ -426,7 +486,7 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 	s->last_source = (uint8_t)sample->source;
 	s->last_has_number = sample->has_number;
 	s->last_number = sample->number;
-	snprintf(s->last_text, sizeof(s->last_text), "%s", sample->text);
+	set_last_text(s, sample->text);
 
 	for(i = 0; i < s->chain->count; i++){
 		ea_verdict v;
@@ -495,7 +555,7 @@ void ea_engine_idle(ea_engine *e, int64_t now_ms)
 			v.state = EA_VERDICT_SKIP;
 			v.reason[0] = '\0';
 			inst->type->idle(&inst->params, s->states + s->state_offsets[i], now_ms, &v);
-			apply_verdict(e, s, i, &v, s->last_time_ms, now_ms, s->last_text,
+			apply_verdict(e, s, i, &v, s->last_time_ms, now_ms, last_text(s),
 					s->last_has_number, s->last_number);
 		}
 	}

@@ -53,7 +53,12 @@ static const char *json_value_text(const cJSON *item, char *buf, size_t len)
 	if(cJSON_IsString(item)) return item->valuestring;
 	if(cJSON_IsBool(item)) return cJSON_IsTrue(item) ? "true" : "false";
 	if(cJSON_IsNumber(item)){
-		snprintf(buf, len, "%.17g", item->valuedouble);
+		int digits;
+		/* the shortest text that reads back as the same double: 0.1, not 0.10000000000000001 */
+		for(digits = 15; digits <= 17; digits++){
+			snprintf(buf, len, "%.*g", digits, item->valuedouble);
+			if(strtod(buf, NULL) == item->valuedouble) break;
+		}
 		return buf;
 	}
 	return NULL;
@@ -139,6 +144,15 @@ ea_err ea_payload_parse(const char *payload, size_t len, ea_topic_kind kind,
 		size_t offset = (end != NULL && end >= payload) ? (size_t)(end - payload) : 0;
 		set_error(err, offset, "invalid JSON");
 		return EA_ERR_PARSE;
+	}
+	if(end != NULL){
+		const char *p = end, *stop = payload + len;
+		while(p < stop && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\0')) p++;
+		if(p < stop){
+			set_error(err, (size_t)(p - payload), "data after the JSON object");
+			cJSON_Delete(root);
+			return EA_ERR_PARSE;
+		}
 	}
 	if(!cJSON_IsObject(root)){
 		set_error(err, 0, "payload is not a JSON object");

@@ -282,6 +282,13 @@ static bool parse_bool(const char *text, double *out)
 	return false;
 }
 
+bool ea_sample_is_boolean(const ea_sample *s)
+{
+	if(s->declared == EA_TYPE_BOOLEAN) return true;
+	return s->declared == EA_TYPE_NONE && s->text != NULL
+			&& (strcasecmp(s->text, "true") == 0 || strcasecmp(s->text, "false") == 0);
+}
+
 void ea_sample_classify(ea_sample *s, const char *text, ea_value_type declared)
 {
 	double v = 0.0;

@@ -9,7 +9,8 @@
  *   plugin /usr/local/lib/edge-anomaly/edge_anomaly.so
  *   plugin_opt_config /usr/local/etc/edge-anomaly/config.yaml
  *
- * Without plugin_opt_config it runs on the built-in defaults.
+ * Without plugin_opt_config it runs on the built-in defaults. SIGHUP
+ * re-reads the YAML file (MOSQ_EVT_RELOAD); series keep their state.
  *
  * The message callback runs on the broker thread for every PUBLISH: it
  * matches the topic against the configured filters, copies a tapped
@@ -40,10 +41,14 @@
 #define SYS_PREFIX "$SYS/broker/edge-anomaly/"
 #define TICK_GRACE_NS INT64_C(3000000000)   /* no tick by then: fallback */
 #define FALLBACK_DRAIN_NS INT64_C(50000000) /* publish at most every 50 ms */
+#define MAX_RETIRED 8                       /* configs replaced, awaiting free */
 
 struct ea_plugin {
 	mosquitto_plugin_id_t *id; /* the broker's, borrowed */
-	ea_config *cfg;            /* owned */
+	char *config_path;         /* owned; NULL when running on defaults */
+	ea_config *cfg;            /* owned; the one in force */
+	ea_config *retired[MAX_RETIRED]; /* owned; replaced, maybe still in use by workers */
+	size_t retired_count;
 	ea_pool *pool;             /* owned */
 
 	/* Written and read on the broker thread only. */
@@ -61,6 +66,8 @@ struct ea_plugin {
 	int64_t last_fallback_ns;
 	ea_broker_facts facts;
 };
+
+static void free_retired(struct ea_plugin *p);
 
 /* ------------------------------------------------------------------ */
 /* Publishing (broker thread only)                                     */
@@ -230,6 +237,64 @@ static int on_tick(int event, void *event_data, void *userdata)
 	}
 	if(ea_pool_has_results(p->pool)) publish_results(p);
 	if(p->cfg->stats_interval_ms > 0) maybe_publish_stats(p, ea_mono_ns());
+	if(p->retired_count > 0) free_retired(p);
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* Frees replaced configs no worker uses any more. */
+static void free_retired(struct ea_plugin *p)
+{
+	size_t i = 0;
+
+	while(i < p->retired_count){
+		if(ea_pool_config_in_use(p->pool, p->retired[i])){
+			i++;
+			continue;
+		}
+		ea_config_free(p->retired[i]);
+		p->retired[i] = p->retired[--p->retired_count];
+	}
+}
+
+/* SIGHUP: read the YAML again. A config that became invalid is refused and
+ * the running one kept; keys that size threads and memory need a restart. */
+static int on_reload(int event, void *event_data, void *userdata)
+{
+	struct ea_plugin *p = userdata;
+	ea_config_error cerr;
+	ea_config *next;
+
+	(void)event;
+	(void)event_data;
+	if(p->config_path == NULL){
+		mosquitto_log_printf(MOSQ_LOG_INFO, "edge-anomaly: reload: no plugin_opt_config, still on defaults");
+		return MOSQ_ERR_SUCCESS;
+	}
+	free_retired(p);
+	if(p->retired_count == MAX_RETIRED){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "edge-anomaly: reload: workers still switching from earlier "
+				"reloads; try again in a second");
+		return MOSQ_ERR_SUCCESS;
+	}
+	next = ea_config_load_file(p->config_path, &cerr);
+	if(next == NULL){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "edge-anomaly: reload refused, the running config stays: %s", cerr.message);
+		return MOSQ_ERR_SUCCESS;
+	}
+	if(next->workers != p->cfg->workers || next->queue_capacity != p->cfg->queue_capacity
+			|| next->queue_max_bytes != p->cfg->queue_max_bytes || next->max_series != p->cfg->max_series){
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "edge-anomaly: reload: workers, queue.capacity, queue.max_bytes and "
+				"max_series take effect at the next broker restart; the rest applies now");
+		next->workers = p->cfg->workers;
+		next->queue_capacity = p->cfg->queue_capacity;
+		next->queue_max_bytes = p->cfg->queue_max_bytes;
+		next->max_series = p->cfg->max_series;
+	}
+	p->retired[p->retired_count++] = p->cfg;
+	p->cfg = next;
+	ea_pool_set_config(p->pool, next);
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "edge-anomaly: reloaded %s: %zu topic filters, %zu routes",
+			p->config_path, next->topic_count, next->route_count);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -238,13 +303,18 @@ static int on_tick(int event, void *event_data, void *userdata)
 
 static void plugin_free(struct ea_plugin *p)
 {
+	size_t i;
+
 	if(p == NULL) return;
 	if(p->id != NULL){
 		mosquitto_callback_unregister(p->id, MOSQ_EVT_MESSAGE, on_message, NULL);
 		mosquitto_callback_unregister(p->id, MOSQ_EVT_TICK, on_tick, NULL);
+		mosquitto_callback_unregister(p->id, MOSQ_EVT_RELOAD, on_reload, NULL);
 	}
-	ea_pool_free(p->pool);
+	ea_pool_free(p->pool); /* joins the workers: no config is in use after this */
+	for(i = 0; i < p->retired_count; i++) ea_config_free(p->retired[i]);
 	ea_config_free(p->cfg);
+	free(p->config_path);
 	free(p);
 }
 
@@ -298,18 +368,23 @@ EA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **us
 		}
 	}
 	if(config_path != NULL){
+		p->config_path = strdup(config_path);
+		if(p->config_path == NULL){
+			free(p);
+			return MOSQ_ERR_NOMEM;
+		}
 		p->cfg = ea_config_load_file(config_path, &cerr);
 		if(p->cfg == NULL){
 			mosquitto_log_printf(MOSQ_LOG_ERR, "edge-anomaly: %s", cerr.message);
 			mosquitto_log_printf(MOSQ_LOG_ERR, "edge-anomaly: not started; check the config with: edge-anomaly check-config %s",
 					config_path);
-			free(p);
+			plugin_free(p);
 			return MOSQ_ERR_INVAL;
 		}
 	}else{
 		p->cfg = ea_config_defaults();
 		if(p->cfg == NULL){
-			free(p);
+			plugin_free(p);
 			return MOSQ_ERR_NOMEM;
 		}
 	}
@@ -328,6 +403,9 @@ EA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **us
 	if(rc == MOSQ_ERR_SUCCESS){
 		p->id = identifier;
 		rc = mosquitto_callback_register(identifier, MOSQ_EVT_TICK, on_tick, NULL, p);
+	}
+	if(rc == MOSQ_ERR_SUCCESS){
+		rc = mosquitto_callback_register(identifier, MOSQ_EVT_RELOAD, on_reload, NULL, p);
 	}
 	if(rc != MOSQ_ERR_SUCCESS){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "edge-anomaly: cannot register callbacks: %s", mosquitto_strerror(rc));

@@ -18,12 +18,15 @@ struct worker {
 	struct ea_pool *pool;
 	ea_queue queue;
 	ea_engine *engine;   /* owned; used by this worker's thread only */
+	const ea_config *cfg; /* the config this worker uses; its thread only */
+	const ea_config *_Atomic wanted_cfg; /* set by the broker thread */
+	const ea_config *_Atomic active_cfg; /* what the worker uses, for others to read */
 	pthread_t thread;
 	bool started;
 };
 
 struct ea_pool {
-	const ea_config *cfg; /* borrowed */
+	const ea_config *cfg; /* borrowed; the latest, as given on the broker thread */
 	struct worker *workers;
 	unsigned worker_count;
 	ea_queue_budget budget;
@@ -40,17 +43,18 @@ static void on_result(void *ctx, const ea_result *r)
 {
 	struct worker *w = ctx;
 	struct ea_pool *pool = w->pool;
+	const ea_config *cfg = w->cfg;
 	char topic[TOPIC_BUF];
 	static _Thread_local char json[JSON_BUF]; /* 16 KiB, one per worker thread */
 	size_t tlen, jlen;
 	ea_outgoing *out;
 	char *block;
 
-	if(atomic_load_explicit(&pool->results_pending, memory_order_relaxed) >= pool->cfg->max_pending_results){
+	if(atomic_load_explicit(&pool->results_pending, memory_order_relaxed) >= cfg->max_pending_results){
 		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
 		return;
 	}
-	tlen = ea_result_topic(pool->cfg->result_topic, r, topic, sizeof(topic));
+	tlen = ea_result_topic(cfg->result_topic, r, topic, sizeof(topic));
 	jlen = ea_result_to_json(r, json, sizeof(json));
 	if(tlen == 0 || jlen == 0){
 		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
@@ -68,8 +72,8 @@ static void on_result(void *ctx, const ea_result *r)
 	out->topic = block + sizeof(ea_outgoing);
 	out->payload = block + sizeof(ea_outgoing) + tlen + 1;
 	out->payload_len = (uint32_t)jlen;
-	out->qos = pool->cfg->result_qos;
-	out->retain = pool->cfg->result_retain;
+	out->qos = cfg->result_qos;
+	out->retain = cfg->result_retain;
 
 	pthread_mutex_lock(&pool->results_lock);
 	if(pool->results_tail != NULL) pool->results_tail->next = out;
@@ -82,12 +86,22 @@ static void on_result(void *ctx, const ea_result *r)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	int64_t idle_ns = w->pool->cfg->idle_check_ms * 1000000;
+	int64_t idle_ns = w->cfg->idle_check_ms * 1000000;
 	int64_t next_idle = ea_mono_ns() + idle_ns;
 
 	while(!atomic_load(&w->queue.stopping)){
-		size_t n = ea_queue_wait(&w->queue, next_idle), i;
+		const ea_config *wanted = atomic_load_explicit(&w->wanted_cfg, memory_order_acquire);
+		size_t n, i;
 		int64_t now;
+
+		if(wanted != w->cfg){
+			w->cfg = wanted;
+			ea_engine_set_config(w->engine, wanted);
+			idle_ns = wanted->idle_check_ms * 1000000;
+			next_idle = ea_mono_ns() + idle_ns;
+			atomic_store_explicit(&w->active_cfg, wanted, memory_order_release);
+		}
+		n = ea_queue_wait(&w->queue, next_idle);
 
 		for(i = 0; i < n; i++){
 			ea_queue_msg m;
@@ -154,6 +168,9 @@ ea_pool *ea_pool_new(const ea_config *cfg, char *err, size_t err_len)
 	for(i = 0; i < pool->worker_count; i++){
 		struct worker *w = &pool->workers[i];
 		w->pool = pool;
+		w->cfg = cfg;
+		atomic_store(&w->wanted_cfg, cfg);
+		atomic_store(&w->active_cfg, cfg);
 		if(ea_queue_init(&w->queue, cfg->queue_capacity, &pool->budget) != 0){
 			snprintf(err, err_len, "out of memory for the queue of worker %u (%u slots)", i, cfg->queue_capacity);
 			ea_pool_free(pool);
@@ -186,6 +203,27 @@ ea_push_result ea_pool_push(ea_pool *pool, const char *topic, size_t topic_len,
 	struct worker *w = &pool->workers[h % pool->worker_count];
 
 	return ea_queue_push(&w->queue, topic, topic_len, payload, payload_len, arrival_ms);
+}
+
+void ea_pool_set_config(ea_pool *pool, const ea_config *cfg)
+{
+	unsigned i;
+
+	pool->cfg = cfg;
+	for(i = 0; i < pool->worker_count; i++){
+		atomic_store_explicit(&pool->workers[i].wanted_cfg, cfg, memory_order_release);
+		ea_queue_wake(&pool->workers[i].queue);
+	}
+}
+
+bool ea_pool_config_in_use(ea_pool *pool, const ea_config *cfg)
+{
+	unsigned i;
+
+	for(i = 0; i < pool->worker_count; i++){
+		if(atomic_load_explicit(&pool->workers[i].active_cfg, memory_order_acquire) == cfg) return true;
+	}
+	return false;
 }
 
 bool ea_pool_has_results(ea_pool *pool)

@@ -36,7 +36,8 @@ typedef struct ea_pool_stats {
 
 typedef struct ea_pool ea_pool;
 
-/* Starts cfg->workers threads. `cfg` is borrowed and must outlive the pool.
+/* Starts cfg->workers threads. `cfg` is borrowed and must outlive its use
+ * (see ea_pool_set_config).
  * Returns NULL with a message in err on failure (nothing left running). */
 ea_pool *ea_pool_new(const ea_config *cfg, char *err, size_t err_len);
 
@@ -55,6 +56,15 @@ bool ea_pool_has_results(ea_pool *pool);
 /* Takes every waiting result, oldest first, as a list the caller owns:
  * free() each element. NULL when there is none. */
 ea_outgoing *ea_pool_take_results(ea_pool *pool);
+
+/* Broker thread: hands a new config (borrowed, must outlive its use) to
+ * every worker; each switches between two batches, keeping the state of
+ * series whose detector chain did not change. `workers`, `queue.*` and
+ * `max_series` keep the values the pool started with. */
+void ea_pool_set_config(ea_pool *pool, const ea_config *cfg);
+
+/* true while some worker still uses `cfg` (so it must not be freed). */
+bool ea_pool_config_in_use(ea_pool *pool, const ea_config *cfg);
 
 /* Sums the counters of all workers; any thread. */
 void ea_pool_stats_read(ea_pool *pool, ea_pool_stats *out);

@@ -137,6 +137,7 @@ size_t ea_queue_wait(ea_queue *q, int64_t deadline_mono_ns)
 	for(;;){
 		n = ready(q);
 		if(n > 0 || atomic_load(&q->stopping)) break;
+		if(atomic_exchange(&q->woken, false)) break;
 		if(deadline_mono_ns > 0){
 			struct timespec ts;
 			int rc;
@@ -192,6 +193,14 @@ uint64_t ea_queue_depth(const ea_queue *q)
 	uint64_t tail = atomic_load_explicit(&q->tail, memory_order_acquire);
 	uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
 	return head >= tail ? head - tail : 0;
+}
+
+void ea_queue_wake(ea_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	atomic_store(&q->woken, true);
+	pthread_cond_broadcast(&q->wake);
+	pthread_mutex_unlock(&q->lock);
 }
 
 void ea_queue_stop(ea_queue *q)

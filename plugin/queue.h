@@ -43,6 +43,7 @@ typedef struct ea_queue {
 	_Atomic uint64_t tail;       /* next slot to drain; written by the consumer */
 	_Atomic int sleeping;        /* the consumer waits on `wake` */
 	_Atomic bool stopping;
+	_Atomic bool woken;          /* ea_queue_wake was called */
 	ea_queue_budget *budget;     /* borrowed, shared */
 	pthread_mutex_t lock;        /* guards the sleep/wake hand-shake only */
 	pthread_cond_t wake;
@@ -87,5 +88,8 @@ uint64_t ea_queue_depth(const ea_queue *q);
 
 /* Wakes the consumer for good; ea_queue_wait then returns at once. */
 void ea_queue_stop(ea_queue *q);
+
+/* Wakes a sleeping consumer once (ea_queue_wait returns, possibly 0). */
+void ea_queue_wake(ea_queue *q);
 
 #endif
