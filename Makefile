@@ -106,11 +106,14 @@ install: all
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXAMPLEDIR)
 	install -m 0755 $(BUILD)/edge_anomaly.so $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so
 	install -m 0755 $(BUILD)/edge-anomaly $(DESTDIR)$(BINDIR)/edge-anomaly
-	install -m 0644 conf/config.yaml conf/mosquitto.conf $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 0644 conf/config.yaml conf/demo.yaml conf/mosquitto.conf $(DESTDIR)$(EXAMPLEDIR)/
+	install -d $(DESTDIR)$(SYSCONFDIR)/edge-anomaly
+	test -e $(DESTDIR)$(SYSCONFDIR)/edge-anomaly/config.yaml || \
+		install -m 0644 conf/config.yaml $(DESTDIR)$(SYSCONFDIR)/edge-anomaly/config.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so $(DESTDIR)$(BINDIR)/edge-anomaly
-	rm -f $(DESTDIR)$(EXAMPLEDIR)/config.yaml $(DESTDIR)$(EXAMPLEDIR)/mosquitto.conf
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/config.yaml $(DESTDIR)$(EXAMPLEDIR)/demo.yaml $(DESTDIR)$(EXAMPLEDIR)/mosquitto.conf
 
 deps:
 	tools/install-deps.sh
