@@ -39,6 +39,11 @@ const ea_detector_type *ea_detector_find(const char *name)
 	return NULL;
 }
 
+size_t ea_detector_state_size(const ea_detector_type *type, const ea_params *p)
+{
+	return type->state_size_for != NULL ? type->state_size_for(p) : type->state_size;
+}
+
 void ea_params_defaults(const ea_detector_type *type, ea_params *p)
 {
 	size_t i;
@@ -157,6 +162,10 @@ void ea_verdict_set(ea_verdict *v, ea_verdict_state state, double score,
 	v->state = state;
 	v->score = score < 0.0 ? 0.0 : (score > 1.0 ? 1.0 : score);
 	v->confidence = confidence < 0.0 ? 0.0 : (confidence > 1.0 ? 1.0 : confidence);
+	if(state == EA_VERDICT_NORMAL && !v->explain_normal){
+		v->reason[0] = '\0';
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
 	va_end(ap);

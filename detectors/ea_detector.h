@@ -54,6 +54,10 @@ typedef struct ea_verdict {
 	double score;      /* 0 (normal) .. 1 (certainly anomalous) */
 	double confidence; /* 0 .. 1, how sure the detector is of its verdict */
 	char reason[EA_REASON_MAX]; /* a sentence a person can act on */
+	/* Set by the caller before the call: false when a NORMAL verdict's
+	 * reason will not be read (nothing was raised), so ea_verdict_set skips
+	 * formatting it, the costliest part of most detectors. */
+	bool explain_normal;
 } ea_verdict;
 
 typedef struct ea_detector_type {
@@ -62,7 +66,11 @@ typedef struct ea_detector_type {
 	const char *summary; /* one line */
 	const ea_param_spec *params;
 	size_t param_count;
-	size_t state_size;   /* bytes of per-series state, zeroed at start */
+	size_t state_size;   /* bytes of per-series state, zeroed at start; for
+	                      * detectors with state_size_for, the most it can be */
+	/* Bytes of state for these parameters (e.g. a window), at most
+	 * state_size. NULL: always state_size. */
+	size_t (*state_size_for)(const ea_params *p);
 	bool numeric_only;   /* skip samples without a number */
 
 	/* Cross-parameter check after all values are set (e.g. min < max).
@@ -81,6 +89,9 @@ typedef struct ea_detector_type {
 const ea_detector_type *const *ea_detector_builtins(void);
 /* Finds a built-in detector by name; NULL when unknown. */
 const ea_detector_type *ea_detector_find(const char *name);
+
+/* Bytes of per-series state an instance with these parameters needs. */
+size_t ea_detector_state_size(const ea_detector_type *type, const ea_params *p);
 
 /* Sets every parameter to its default. */
 void ea_params_defaults(const ea_detector_type *type, ea_params *p);

@@ -244,7 +244,9 @@ static ea_series *series_create(ea_engine *e, uint64_t hash, const char *ns,
 	ea_series *s;
 	char *key;
 
-	for(i = 0; i < count; i++) states_size += align8(chain->items[i].type->state_size);
+	for(i = 0; i < count; i++){
+		states_size += align8(ea_detector_state_size(chain->items[i].type, &chain->items[i].params));
+	}
 	off_key = off_states + states_size;
 	total = off_key + nl + dl + pl;
 
@@ -263,7 +265,7 @@ static ea_series *series_create(ea_engine *e, uint64_t hash, const char *ns,
 	states_size = 0;
 	for(i = 0; i < count; i++){
 		s->state_offsets[i] = states_size;
-		states_size += align8(chain->items[i].type->state_size);
+		states_size += align8(ea_detector_state_size(chain->items[i].type, &chain->items[i].params));
 	}
 	key = (char *)block + off_key;
 	memcpy(key, ns, nl);
@@ -422,6 +424,7 @@ static void drop_series(ea_engine *e, ea_series *s, const char *why)
 	for(i = 0; i < s->chain->count; i++){
 		if(s->slots[i].raised){
 			ea_verdict v;
+			v.explain_normal = true;
 			ea_verdict_set(&v, EA_VERDICT_NORMAL, 0.0, 0.0, "%s", why);
 			apply_verdict(e, s, i, &v, s->last_time_ms, now, last_text(s), s->last_has_number, s->last_number);
 		}
@@ -493,6 +496,7 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 		if(s->chain->items[i].type->numeric_only && !sample->has_number) continue;
 		v.state = EA_VERDICT_SKIP;
 		v.reason[0] = '\0';
+		v.explain_normal = s->slots[i].raised != 0;
 		run_detector(e, s, i, sample, &v);
 		apply_verdict(e, s, i, &v, sample->time_ms, sample->arrival_ms,
 				sample->text, sample->has_number, sample->number);
@@ -554,6 +558,7 @@ void ea_engine_idle(ea_engine *e, int64_t now_ms)
 			if(inst->type->idle == NULL) continue;
 			v.state = EA_VERDICT_SKIP;
 			v.reason[0] = '\0';
+			v.explain_normal = s->slots[i].raised != 0;
 			inst->type->idle(&inst->params, s->states + s->state_offsets[i], now_ms, &v);
 			apply_verdict(e, s, i, &v, s->last_time_ms, now_ms, last_text(s),
 					s->last_has_number, s->last_number);

@@ -137,6 +137,7 @@ static void publish_stats(struct ea_plugin *p)
 	publish_counter("series/evicted", s.engine.series_evicted);
 	publish_counter("queue/depth", s.queue_depth);
 	publish_counter("queue/overflow_messages", s.queue_heap_pushes);
+	publish_counter("queue/wakeups", s.queue_wakes);
 	publish_counter("queue/overflow_bytes", s.queue_heap_bytes);
 	publish_counter("results/published", p->results_published);
 	publish_counter("results/failed", p->results_failed);

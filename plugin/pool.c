@@ -88,6 +88,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	int64_t idle_ns = w->cfg->idle_check_ms * 1000000;
 	int64_t next_idle = ea_mono_ns() + idle_ns;
+	int64_t linger_until = 0;
+	bool lingering = false;
 
 	while(!atomic_load(&w->queue.stopping)){
 		const ea_config *wanted = atomic_load_explicit(&w->wanted_cfg, memory_order_acquire);
@@ -101,7 +103,10 @@ static void *worker_main(void *arg)
 			next_idle = ea_mono_ns() + idle_ns;
 			atomic_store_explicit(&w->active_cfg, wanted, memory_order_release);
 		}
-		n = ea_queue_wait(&w->queue, next_idle);
+		/* after a batch, linger briefly for more; then sleep until the idle check */
+		n = ea_queue_wait(&w->queue, lingering && linger_until < next_idle ? linger_until : next_idle);
+		lingering = n > 0;
+		if(lingering) linger_until = ea_mono_ns() + EA_QUEUE_LINGER_MS * INT64_C(1000000);
 
 		for(i = 0; i < n; i++){
 			ea_queue_msg m;
@@ -269,6 +274,7 @@ void ea_pool_stats_read(ea_pool *pool, ea_pool_stats *out)
 		}
 		out->queue_depth += ea_queue_depth(&pool->workers[i].queue);
 		out->queue_heap_pushes += atomic_load_explicit(&pool->workers[i].queue.heap_pushes, memory_order_relaxed);
+		out->queue_wakes += atomic_load_explicit(&pool->workers[i].queue.wakes, memory_order_relaxed);
 	}
 	out->queue_heap_bytes = atomic_load_explicit(&pool->budget.used, memory_order_relaxed);
 	out->results_pending = atomic_load_explicit(&pool->results_pending, memory_order_relaxed);

@@ -28,6 +28,7 @@ typedef struct ea_pool_stats {
 	ea_engine_stats engine;   /* summed over workers (timed_* merged by type) */
 	uint64_t queue_depth;     /* messages waiting, all workers */
 	uint64_t queue_heap_pushes;/* messages that took the overflow path */
+	uint64_t queue_wakes;     /* signals to sleeping workers */
 	uint64_t queue_heap_bytes; /* bytes held by the overflow path now */
 	uint64_t results_pending;
 	uint64_t results_dropped; /* max_pending_results reached, or too large */

@@ -113,7 +113,12 @@ ea_push_result ea_queue_push(ea_queue *q, const char *topic, size_t topic_len,
 	s->arrival_ms = arrival_ms;
 	atomic_store_explicit(&q->head, head + 1, memory_order_seq_cst);
 
-	if(atomic_load_explicit(&q->sleeping, memory_order_seq_cst)){
+	if(atomic_load_explicit(&q->sleeping, memory_order_seq_cst)
+			&& (head + 1 - tail >= EA_QUEUE_WAKE_BATCH || arrival_ms - q->last_wake_ms >= EA_QUEUE_WAKE_MS
+				|| arrival_ms < q->last_wake_ms)){
+		q->last_wake_ms = arrival_ms;
+		atomic_store_explicit(&q->wakes, atomic_load_explicit(&q->wakes, memory_order_relaxed) + 1,
+				memory_order_relaxed);
 		pthread_mutex_lock(&q->lock);
 		pthread_cond_signal(&q->wake);
 		pthread_mutex_unlock(&q->lock);

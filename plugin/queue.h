@@ -22,6 +22,16 @@
 /* Bytes of topic plus payload held inside a slot. */
 #define EA_QUEUE_SLOT_INLINE 480
 
+/* Wake-ups are batched: a push wakes a sleeping consumer only when this
+ * many messages wait, or when it has not been woken for EA_QUEUE_WAKE_MS.
+ * A consumer that has just drained a batch lingers EA_QUEUE_LINGER_MS for
+ * more before it sleeps long, so a message that was not signalled waits
+ * at most that long. Under load this turns one futex wake per message into
+ * a few hundred per second; an idle broker is still signalled at once. */
+#define EA_QUEUE_WAKE_BATCH 256
+#define EA_QUEUE_WAKE_MS 2
+#define EA_QUEUE_LINGER_MS 3
+
 typedef enum ea_push_result {
 	EA_PUSH_OK = 0,
 	EA_PUSH_FULL,   /* every slot in use */
@@ -48,6 +58,8 @@ typedef struct ea_queue {
 	pthread_mutex_t lock;        /* guards the sleep/wake hand-shake only */
 	pthread_cond_t wake;
 	_Atomic uint64_t heap_pushes;/* messages that took the overflow path */
+	_Atomic uint64_t wakes;      /* signals sent to a sleeping consumer */
+	int64_t last_wake_ms;        /* producer only: when it last signalled */
 } ea_queue;
 
 /* A message as the consumer sees it; pointers valid until ea_queue_release. */
@@ -68,7 +80,8 @@ int ea_queue_init(ea_queue *q, uint32_t capacity, ea_queue_budget *budget);
  * zeroed queue. */
 void ea_queue_destroy(ea_queue *q);
 
-/* Producer: copies topic and payload into the queue. Never blocks. */
+/* Producer: copies topic and payload into the queue. Never blocks.
+ * `arrival_ms` (wall clock) also paces the wake-ups (see above). */
 ea_push_result ea_queue_push(ea_queue *q, const char *topic, size_t topic_len,
 		const void *payload, size_t payload_len, int64_t arrival_ms);
 

@@ -8,7 +8,9 @@
  * and a subscriber that receives them back and measures publish-to-delivery
  * latency from the send time carried in each payload's event_id. Probes (a
  * type error on a device of their own) measure the time from publishing a
- * bad sample to receiving the plugin's anomaly result.
+ * bad sample to receiving the plugin's anomaly result; they use two more
+ * clients of their own, so they do not queue behind the flood in the
+ * load generator's own connections.
  *
  *   loadgen --port 1883 --devices 1000 --rate 10000 --duration 10 \
  *           [--probe-rate 2] [--saturate] [--qos 0]
@@ -38,7 +40,7 @@ struct meter {
 	int64_t *probe_sent_ns;      /* owned; MAX_PROBES entries, 0 = not sent */
 	uint32_t *probe_lat_us;      /* owned */
 	uint64_t probe_lat_count;
-	_Atomic bool subscribed;
+	_Atomic int subscribed;      /* SUBACKs received */
 };
 
 static int64_t mono_ns(void)
@@ -68,7 +70,7 @@ static void on_subscribe(struct mosquitto *m, void *ud, int mid, int n, const in
 {
 	struct meter *me = ud;
 	(void)m; (void)mid; (void)n; (void)q;
-	atomic_store(&me->subscribed, true);
+	atomic_fetch_add(&me->subscribed, 1);
 }
 
 static void on_message(struct mosquitto *m, void *ud, const struct mosquitto_message *msg)
@@ -137,7 +139,7 @@ int main(int argc, char **argv)
 	long port = 1883, devices = 1000, rate = 1000, duration = 10, probe_rate = 0, qos = 0;
 	bool saturate = false;
 	const char *ns = "bench";
-	struct mosquitto *pub, *sub;
+	struct mosquitto *pub, *sub, *probe_pub, *probe_sub;
 	struct meter me;
 	int64_t start, end, next_probe, interval_ns;
 	uint64_t sent = 0, probes = 0, seq = 0;
@@ -165,21 +167,29 @@ int main(int argc, char **argv)
 	mosquitto_lib_init();
 	sub = mosquitto_new(NULL, true, &me);
 	pub = mosquitto_new(NULL, true, NULL);
-	if(sub == NULL || pub == NULL) return 1;
+	probe_sub = mosquitto_new(NULL, true, &me);
+	probe_pub = mosquitto_new(NULL, true, NULL);
+	if(sub == NULL || pub == NULL || probe_sub == NULL || probe_pub == NULL) return 1;
 	mosquitto_message_callback_set(sub, on_message);
+	mosquitto_message_callback_set(probe_sub, on_message);
 	mosquitto_subscribe_callback_set(sub, on_subscribe);
+	mosquitto_subscribe_callback_set(probe_sub, on_subscribe);
 	mosquitto_int_option(pub, MOSQ_OPT_SEND_MAXIMUM, 65535);
 	if(mosquitto_connect(sub, "127.0.0.1", (int)port, 60) != MOSQ_ERR_SUCCESS
-			|| mosquitto_connect(pub, "127.0.0.1", (int)port, 60) != MOSQ_ERR_SUCCESS){
+			|| mosquitto_connect(pub, "127.0.0.1", (int)port, 60) != MOSQ_ERR_SUCCESS
+			|| mosquitto_connect(probe_sub, "127.0.0.1", (int)port, 60) != MOSQ_ERR_SUCCESS
+			|| mosquitto_connect(probe_pub, "127.0.0.1", (int)port, 60) != MOSQ_ERR_SUCCESS){
 		fprintf(stderr, "loadgen: cannot connect to 127.0.0.1:%ld\n", port);
 		return 1;
 	}
 	snprintf(topic, sizeof(topic), "$hw/events/device/%s/+/twin/update", ns);
 	mosquitto_subscribe(sub, NULL, topic, 0);
-	mosquitto_subscribe(sub, NULL, "edge-anomaly/+/+/+", 0);
+	mosquitto_subscribe(probe_sub, NULL, "edge-anomaly/+/+/+", 0);
 	mosquitto_loop_start(sub);
 	mosquitto_loop_start(pub);
-	for(i = 0; i < 500 && !atomic_load(&me.subscribed); i++) sleep_ns(10000000);
+	mosquitto_loop_start(probe_sub);
+	mosquitto_loop_start(probe_pub);
+	for(i = 0; i < 500 && atomic_load(&me.subscribed) < 2; i++) sleep_ns(10000000);
 	sleep_ns(200000000);
 
 	start = mono_ns();
@@ -198,7 +208,7 @@ int main(int argc, char **argv)
 					"{\"value\":\"bad\",\"metadata\":{\"timestamp\":%" PRId64 "}},\"metadata\":{\"type\":\"float\"}}}}",
 					probes, t, t);
 			me.probe_sent_ns[probes] = mono_ns();
-			mosquitto_publish(pub, NULL, topic, n, payload, (int)qos, false);
+			mosquitto_publish(probe_pub, NULL, topic, n, payload, (int)qos, false);
 			probes++;
 			next_probe += 1000000000 / probe_rate;
 		}
@@ -250,10 +260,16 @@ int main(int argc, char **argv)
 	}
 	mosquitto_disconnect(pub);
 	mosquitto_disconnect(sub);
+	mosquitto_disconnect(probe_pub);
+	mosquitto_disconnect(probe_sub);
 	mosquitto_loop_stop(pub, false);
 	mosquitto_loop_stop(sub, false);
+	mosquitto_loop_stop(probe_pub, false);
+	mosquitto_loop_stop(probe_sub, false);
 	mosquitto_destroy(pub);
 	mosquitto_destroy(sub);
+	mosquitto_destroy(probe_pub);
+	mosquitto_destroy(probe_sub);
 	mosquitto_lib_cleanup();
 	free(me.lat_us);
 	free(me.probe_sent_ns);

@@ -76,7 +76,7 @@ static ea_sample number_at(double x, int64_t t_ms)
 
 static ea_verdict observe(struct det *d, const ea_sample *s)
 {
-	ea_verdict v;
+	ea_verdict v = { .explain_normal = true };
 
 	memset(&v, 0, sizeof(v));
 	v.state = EA_VERDICT_SKIP;
@@ -92,7 +92,7 @@ static ea_verdict observe_number(struct det *d, double x, int64_t t_ms)
 
 static ea_verdict idle(struct det *d, int64_t now_ms)
 {
-	ea_verdict v;
+	ea_verdict v = { .explain_normal = true };
 
 	memset(&v, 0, sizeof(v));
 	v.state = EA_VERDICT_SKIP;
@@ -296,7 +296,7 @@ static void TEST_ea_param_format_should_print_values_for_people(void)
 
 static void TEST_ea_verdict_set_should_clamp_and_format(void)
 {
-	ea_verdict v;
+	ea_verdict v = { .explain_normal = true };
 	char long_text[400];
 
 	ea_verdict_set(&v, EA_VERDICT_ANOMALY, 1.7, -0.2, "value %d is %s", 42, "odd");
@@ -314,6 +314,13 @@ static void TEST_ea_verdict_set_should_clamp_and_format(void)
 	long_text[sizeof(long_text) - 1] = '\0';
 	ea_verdict_set(&v, EA_VERDICT_NORMAL, 0.5, 0.5, "%s", long_text);
 	CU_ASSERT_EQUAL(strlen(v.reason), EA_REASON_MAX - 1);
+
+	/* a NORMAL reason nobody asked for is not formatted; an ANOMALY one always is */
+	v.explain_normal = false;
+	ea_verdict_set(&v, EA_VERDICT_NORMAL, 0.1, 1.0, "fine %d", 1);
+	CU_ASSERT_STRING_EQUAL(v.reason, "");
+	ea_verdict_set(&v, EA_VERDICT_ANOMALY, 0.9, 1.0, "bad %d", 2);
+	CU_ASSERT_STRING_EQUAL(v.reason, "bad 2");
 }
 
 /* ------------------------------------------------------------------ */
@@ -362,7 +369,7 @@ static void TEST_range_observe_should_raise_exactly_outside_the_bounds(void)
 static void TEST_range_observe_should_score_by_the_excess_and_explain(void)
 {
 	struct det d;
-	ea_verdict v;
+	ea_verdict v = { .explain_normal = true };
 
 	det_init(&d, &ea_detector_range);
 	det_set(&d, "min", "0");
@@ -563,7 +570,7 @@ static void TEST_spike_observe_should_raise_exactly_at_an_injected_spike_and_cle
 	det_init(&d, &ea_detector_spike);
 	for(i = 0; i < 600; i++){
 		double x = sine_with_noise(i, &seed);
-		ea_verdict v;
+		ea_verdict v = { .explain_normal = true };
 		if(i == 300) x += 30.0;
 		v = observe_number(&d, x, i * 1000);
 		if(i < 10){
@@ -599,7 +606,7 @@ static void TEST_spike_observe_should_raise_on_a_dip_below_the_median(void)
 	det_init(&d, &ea_detector_spike);
 	for(i = 0; i < 400; i++){
 		double x = sine_with_noise(i, &seed);
-		ea_verdict v;
+		ea_verdict v = { .explain_normal = true };
 		if(i == 200) x -= 25.0;
 		v = observe_number(&d, x, i);
 		if(v.state == EA_VERDICT_ANOMALY){
@@ -657,7 +664,7 @@ static void TEST_spike_observe_should_floor_the_spread_with_min_deviation(void)
 static void TEST_spike_observe_should_grow_confidence_with_the_window(void)
 {
 	struct det d;
-	ea_verdict v;
+	ea_verdict v = { .explain_normal = true };
 	int i;
 
 	det_init(&d, &ea_detector_spike);
@@ -689,7 +696,7 @@ static void TEST_staleness_idle_should_raise_after_the_interval_and_clear_on_the
 {
 	const int64_t t0 = INT64_C(1763798400000);
 	struct det d;
-	ea_verdict v;
+	ea_verdict v = { .explain_normal = true };
 
 	det_init(&d, &ea_detector_staleness);
 	det_set(&d, "interval", "30s");
@@ -818,7 +825,7 @@ static void TEST_type_observe_should_check_values_against_the_declared_type(void
 
 	for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++){
 		ea_sample s;
-		ea_verdict v;
+		ea_verdict v = { .explain_normal = true };
 		memset(&s, 0, sizeof(s));
 		ea_sample_classify(&s, cases[i].text, cases[i].declared);
 		memset(&v, 0, sizeof(v));
@@ -835,7 +842,7 @@ static void TEST_type_observe_should_quote_the_value_and_name_the_type(void)
 {
 	char long_text[200];
 	ea_sample s;
-	ea_verdict v;
+	ea_verdict v = { .explain_normal = true };
 
 	memset(&s, 0, sizeof(s));
 	ea_sample_classify(&s, "NaN", EA_TYPE_FLOAT);
@@ -870,7 +877,7 @@ static void TEST_state_observe_should_raise_unless_online_or_ok(void)
 
 	for(i = 0; i < sizeof(cases) / sizeof(cases[0]); i++){
 		ea_sample s;
-		ea_verdict v;
+		ea_verdict v = { .explain_normal = true };
 		memset(&s, 0, sizeof(s));
 		s.property = "$state";
 		s.source = EA_SOURCE_DEVICE_STATE;
@@ -885,7 +892,7 @@ static void TEST_state_observe_should_raise_unless_online_or_ok(void)
 static void TEST_state_observe_should_name_the_reported_state(void)
 {
 	ea_sample s;
-	ea_verdict v;
+	ea_verdict v = { .explain_normal = true };
 
 	memset(&s, 0, sizeof(s));
 	ea_sample_classify(&s, "offline", EA_TYPE_STRING);
