@@ -14,6 +14,8 @@
 #include "ea_engine.h"
 #include "queue.h"
 
+#include <stdbool.h>
+
 /* One result ready to publish. One allocation: free() it whole. */
 typedef struct ea_outgoing {
 	struct ea_outgoing *next;

@@ -4,18 +4,24 @@
  * heap overflow path (see queue.h).
  *
  * Memory ordering: the producer fills a slot, then publishes it with a
- * release store of `head`; the consumer reads `head` with acquire, uses the
- * slots, then hands them back with a release store of `tail`. The sleep
- * hand-shake uses sequentially consistent accesses of `sleeping` and
- * `head` so that a push either sees the sleeper or the sleeper sees the
- * push; the mutex is taken only to signal a sleeper.
+ * store of `head`; the consumer reads `head` with acquire, uses the slots,
+ * then hands them back with a release store of `tail`. The sleep
+ * hand-shake uses sequentially consistent accesses of `sleeping`,
+ * `signal` and `head`: the consumer clears `signal`, then checks `head`,
+ * then waits while `signal` is still 0; the producer stores `head`, then,
+ * if the consumer sleeps, sets `signal` and wakes it. Either the consumer
+ * sees the new head or its wait returns at once because `signal` is set.
  */
 #include "queue.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ea_queue_slot {
 	uint32_t topic_len;
@@ -25,6 +31,19 @@ struct ea_queue_slot {
 	char data[EA_QUEUE_SLOT_INLINE];
 };
 
+/* Waits while *word == 0, until woken or the absolute monotonic deadline
+ * (NULL: none). Returns 0, or -1 with errno (ETIMEDOUT, EAGAIN, EINTR). */
+static int futex_wait(_Atomic uint32_t *word, const struct timespec *deadline)
+{
+	return (int)syscall(SYS_futex, (uint32_t *)word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0,
+			deadline, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
+static void futex_wake(_Atomic uint32_t *word, int count)
+{
+	syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count, NULL, NULL, 0);
+}
+
 int ea_queue_init(ea_queue *q, uint32_t capacity, ea_queue_budget *budget)
 {
 	uint32_t cap = 1;
@@ -32,25 +51,8 @@ int ea_queue_init(ea_queue *q, uint32_t capacity, ea_queue_budget *budget)
 	memset(q, 0, sizeof(*q));
 	while(cap < capacity && cap < (UINT32_C(1) << 30)) cap <<= 1;
 	q->budget = budget;
-	if(pthread_mutex_init(&q->lock, NULL) != 0) return -1;
-	{
-		pthread_condattr_t attr;
-		int rc;
-		pthread_condattr_init(&attr);
-		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* deadlines are monotonic */
-		rc = pthread_cond_init(&q->wake, &attr);
-		pthread_condattr_destroy(&attr);
-		if(rc != 0){
-			pthread_mutex_destroy(&q->lock);
-			return -1;
-		}
-	}
 	q->slots = calloc(cap, sizeof(*q->slots));
-	if(q->slots == NULL){
-		pthread_cond_destroy(&q->wake);
-		pthread_mutex_destroy(&q->lock);
-		return -1;
-	}
+	if(q->slots == NULL) return -1;
 	q->capacity = cap;
 	return 0;
 }
@@ -71,8 +73,6 @@ void ea_queue_destroy(ea_queue *q)
 	}
 	free(q->slots);
 	q->slots = NULL;
-	pthread_cond_destroy(&q->wake);
-	pthread_mutex_destroy(&q->lock);
 }
 
 ea_push_result ea_queue_push(ea_queue *q, const char *topic, size_t topic_len,
@@ -119,9 +119,8 @@ ea_push_result ea_queue_push(ea_queue *q, const char *topic, size_t topic_len,
 		q->last_wake_ms = arrival_ms;
 		atomic_store_explicit(&q->wakes, atomic_load_explicit(&q->wakes, memory_order_relaxed) + 1,
 				memory_order_relaxed);
-		pthread_mutex_lock(&q->lock);
-		pthread_cond_signal(&q->wake);
-		pthread_mutex_unlock(&q->lock);
+		atomic_store_explicit(&q->signal, 1, memory_order_seq_cst);
+		futex_wake(&q->signal, 1);
 	}
 	return EA_PUSH_OK;
 }
@@ -134,31 +133,26 @@ static size_t ready(ea_queue *q)
 
 size_t ea_queue_wait(ea_queue *q, int64_t deadline_mono_ns)
 {
+	struct timespec ts, *deadline = NULL;
 	size_t n = ready(q);
 
 	if(n > 0 || atomic_load(&q->stopping)) return n;
-	pthread_mutex_lock(&q->lock);
+	if(deadline_mono_ns > 0){
+		ts.tv_sec = (time_t)(deadline_mono_ns / 1000000000);
+		ts.tv_nsec = (long)(deadline_mono_ns % 1000000000);
+		deadline = &ts;
+	}
 	atomic_store_explicit(&q->sleeping, 1, memory_order_seq_cst);
 	for(;;){
+		atomic_store_explicit(&q->signal, 0, memory_order_seq_cst);
 		n = ready(q);
-		if(n > 0 || atomic_load(&q->stopping)) break;
-		if(atomic_exchange(&q->woken, false)) break;
-		if(deadline_mono_ns > 0){
-			struct timespec ts;
-			int rc;
-			ts.tv_sec = (time_t)(deadline_mono_ns / 1000000000);
-			ts.tv_nsec = (long)(deadline_mono_ns % 1000000000);
-			rc = pthread_cond_timedwait(&q->wake, &q->lock, &ts);
-			if(rc == ETIMEDOUT){
-				n = ready(q);
-				break;
-			}
-		}else{
-			pthread_cond_wait(&q->wake, &q->lock);
+		if(n > 0 || atomic_load(&q->stopping) || atomic_exchange(&q->woken, false)) break;
+		if(futex_wait(&q->signal, deadline) != 0 && errno == ETIMEDOUT){
+			n = ready(q);
+			break;
 		}
 	}
 	atomic_store_explicit(&q->sleeping, 0, memory_order_seq_cst);
-	pthread_mutex_unlock(&q->lock);
 	return n;
 }
 
@@ -202,16 +196,14 @@ uint64_t ea_queue_depth(const ea_queue *q)
 
 void ea_queue_wake(ea_queue *q)
 {
-	pthread_mutex_lock(&q->lock);
 	atomic_store(&q->woken, true);
-	pthread_cond_broadcast(&q->wake);
-	pthread_mutex_unlock(&q->lock);
+	atomic_store(&q->signal, 1);
+	futex_wake(&q->signal, INT_MAX);
 }
 
 void ea_queue_stop(ea_queue *q)
 {
-	pthread_mutex_lock(&q->lock);
 	atomic_store(&q->stopping, true);
-	pthread_cond_broadcast(&q->wake);
-	pthread_mutex_unlock(&q->lock);
+	atomic_store(&q->signal, 1);
+	futex_wake(&q->signal, INT_MAX);
 }

@@ -7,13 +7,13 @@
  * copied there with no allocation; a larger one is copied to the heap,
  * charged against a byte budget shared by all queues (the overflow path).
  * A push never blocks and never waits for the worker: when the ring is full
- * or the budget spent it fails and the caller counts a drop. The only lock
- * is taken to wake a worker that sleeps, never while copying.
+ * or the budget spent it fails and the caller counts a drop. There is no
+ * lock: a sleeping worker waits on a futex word, and a push that must wake
+ * it makes one FUTEX_WAKE system call (Linux).
  */
 #ifndef EA_QUEUE_H
 #define EA_QUEUE_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,12 +51,11 @@ typedef struct ea_queue {
 	uint32_t capacity;           /* power of two */
 	_Atomic uint64_t head;       /* next slot to fill; written by the producer */
 	_Atomic uint64_t tail;       /* next slot to drain; written by the consumer */
-	_Atomic int sleeping;        /* the consumer waits on `wake` */
+	_Atomic int sleeping;        /* the consumer is (about to be) waiting on `signal` */
+	_Atomic uint32_t signal;     /* futex word: set to 1 to wake the consumer */
 	_Atomic bool stopping;
 	_Atomic bool woken;          /* ea_queue_wake was called */
 	ea_queue_budget *budget;     /* borrowed, shared */
-	pthread_mutex_t lock;        /* guards the sleep/wake hand-shake only */
-	pthread_cond_t wake;
 	_Atomic uint64_t heap_pushes;/* messages that took the overflow path */
 	_Atomic uint64_t wakes;      /* signals sent to a sleeping consumer */
 	int64_t last_wake_ms;        /* producer only: when it last signalled */
