@@ -130,10 +130,11 @@ ea_config *ea_config_defaults(void)
 	if(cfg == NULL) return NULL;
 	cfg->workers = 2;
 	cfg->queue_capacity = 8192;
-	cfg->queue_max_bytes = UINT64_C(64) << 20;
+	cfg->queue_max_bytes = UINT64_C(16) << 20;
 	cfg->max_payload = UINT64_C(1) << 20;
-	cfg->max_series = 100000;
+	cfg->max_series = 50000;
 	cfg->max_pending_results = 10000;
+	cfg->max_pending_bytes = UINT64_C(8) << 20;
 	cfg->result_qos = 1;
 	cfg->result_retain = false;
 	cfg->repeat_interval_ms = 60000;
@@ -736,6 +737,12 @@ static bool h_repeat(struct loader *ld, const yaml_node_t *v, const char *path, 
 	return get_duration(ld, v, path, 0, INT64_C(86400000) * 365, &ld->cfg->repeat_interval_ms);
 }
 
+static bool h_result_pending_bytes(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_size(ld, v, path, 65536, UINT64_C(1) << 34, &ld->cfg->max_pending_bytes);
+}
+
 static bool h_results(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	static const struct key_spec specs[] = {
@@ -743,6 +750,7 @@ static bool h_results(struct loader *ld, const yaml_node_t *v, const char *path,
 		{ "qos", h_result_qos },
 		{ "retain", h_result_retain },
 		{ "repeat_interval", h_repeat },
+		{ "max_pending_bytes", h_result_pending_bytes },
 	};
 	return walk_mapping(ld, v, path, specs, sizeof(specs) / sizeof(specs[0]), t);
 }
@@ -1124,8 +1132,9 @@ void ea_config_describe(const ea_config *cfg, FILE *out)
 			(unsigned long long)cfg->max_payload);
 	fprintf(out, "max_series: %zu, max_pending_results: %zu, idle_check: %s, stats_interval: %s\n",
 			cfg->max_series, cfg->max_pending_results, idle, cfg->stats_interval_ms ? stats : "off");
-	fprintf(out, "results: topic %s, qos %d, retain %s, repeat_interval %s\n", cfg->result_topic,
-			cfg->result_qos, cfg->result_retain ? "true" : "false", cfg->repeat_interval_ms ? rep : "never");
+	fprintf(out, "results: topic %s, qos %d, retain %s, repeat_interval %s, max_pending_bytes %llu\n",
+			cfg->result_topic, cfg->result_qos, cfg->result_retain ? "true" : "false",
+			cfg->repeat_interval_ms ? rep : "never", (unsigned long long)cfg->max_pending_bytes);
 	fprintf(out, "topics:\n");
 	for(i = 0; i < cfg->topic_count; i++) fprintf(out, "  %s\n", cfg->topics[i]);
 	describe_strv("devices included", "(all)", cfg->include, cfg->include_count, out);

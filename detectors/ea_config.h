@@ -54,6 +54,7 @@ typedef struct ea_config {
 	uint64_t max_payload;       /* larger payloads are dropped and counted */
 	size_t max_series;          /* per plugin; LRU eviction beyond it */
 	size_t max_pending_results; /* results waiting for the tick */
+	uint64_t max_pending_bytes; /* and the bytes they may hold */
 
 	char **topics;              /* owned filters, topic_count entries */
 	size_t topic_count;

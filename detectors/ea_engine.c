@@ -286,6 +286,31 @@ static ea_series *series_create(ea_engine *e, uint64_t hash, const char *ns,
 	return s;
 }
 
+size_t ea_engine_series_bytes_max(const ea_chain *chain)
+{
+	size_t i, bytes = align8(sizeof(ea_series)) + align8(chain->count * sizeof(struct det_slot))
+			+ align8(chain->count * sizeof(size_t));
+
+	for(i = 0; i < chain->count; i++){
+		bytes += align8(ea_detector_state_size(chain->items[i].type, &chain->items[i].params));
+	}
+	bytes += 3 * (EA_NAME_MAX + 1);      /* namespace, device, property */
+	bytes += EA_RESULT_VALUE_MAX + 1;    /* a long last value */
+	bytes += 2 * 16 + 2 * sizeof(void *); /* allocator headers, hash bucket share */
+	return bytes;
+}
+
+uint64_t ea_engine_series_memory_bound(const ea_config *cfg)
+{
+	size_t i, largest = ea_engine_series_bytes_max(&cfg->default_chain);
+
+	for(i = 0; i < cfg->route_count; i++){
+		size_t b = ea_engine_series_bytes_max(&cfg->routes[i].chain);
+		if(b > largest) largest = b;
+	}
+	return (uint64_t)cfg->max_series * largest;
+}
+
 static ea_series *series_find(ea_engine *e, uint64_t hash, const char *ns,
 		const char *device, const char *property)
 {

@@ -79,6 +79,14 @@ void ea_engine_free(ea_engine *engine);
  * keep their state; the others start again. */
 void ea_engine_set_config(ea_engine *engine, const ea_config *cfg);
 
+/* The most bytes one series with this chain can hold: its block with the
+ * longest names, a long last value, allocator and hash table overhead. */
+size_t ea_engine_series_bytes_max(const ea_chain *chain);
+
+/* The most bytes the series of one config can hold: max_series times the
+ * largest series of any route or the default chain. */
+uint64_t ea_engine_series_memory_bound(const ea_config *cfg);
+
 /* Handles one raw message as received on `topic`. Never fails on bad
  * input: it is counted. Returns EA_ERR_OK, EA_ERR_PARSE, EA_ERR_UNSUPPORTED
  * or EA_ERR_NOMEM for the caller's information. */

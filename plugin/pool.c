@@ -36,6 +36,7 @@ struct ea_pool {
 	ea_outgoing *results_head;
 	ea_outgoing *results_tail;
 	_Atomic uint64_t results_pending;
+	_Atomic uint64_t results_pending_bytes;
 	_Atomic uint64_t results_dropped;
 };
 
@@ -47,7 +48,7 @@ static void on_result(void *ctx, const ea_result *r)
 	const ea_config *cfg = w->cfg;
 	char topic[TOPIC_BUF];
 	static _Thread_local char json[JSON_BUF]; /* 16 KiB, one per worker thread */
-	size_t tlen, jlen;
+	size_t tlen, jlen, size;
 	ea_outgoing *out;
 	char *block;
 
@@ -57,11 +58,13 @@ static void on_result(void *ctx, const ea_result *r)
 	}
 	tlen = ea_result_topic(cfg->result_topic, r, topic, sizeof(topic));
 	jlen = ea_result_to_json(r, json, sizeof(json));
-	if(tlen == 0 || jlen == 0){
+	size = sizeof(ea_outgoing) + tlen + 1 + jlen;
+	if(tlen == 0 || jlen == 0
+			|| atomic_load_explicit(&pool->results_pending_bytes, memory_order_relaxed) + size > cfg->max_pending_bytes){
 		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
 		return;
 	}
-	block = malloc(sizeof(ea_outgoing) + tlen + 1 + jlen);
+	block = malloc(size);
 	if(block == NULL){
 		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
 		return;
@@ -80,6 +83,7 @@ static void on_result(void *ctx, const ea_result *r)
 	if(pool->results_tail != NULL) pool->results_tail->next = out;
 	else pool->results_head = out;
 	pool->results_tail = out;
+	atomic_fetch_add_explicit(&pool->results_pending_bytes, size, memory_order_relaxed);
 	atomic_fetch_add_explicit(&pool->results_pending, 1, memory_order_release);
 	pthread_mutex_unlock(&pool->results_lock);
 }
@@ -105,7 +109,8 @@ static void *worker_main(void *arg)
 			atomic_store_explicit(&w->active_cfg, wanted, memory_order_release);
 		}
 		/* after a batch, linger briefly for more; then sleep until the idle check */
-		n = ea_queue_wait(&w->queue, lingering && linger_until < next_idle ? linger_until : next_idle);
+		if(lingering && linger_until < next_idle) n = ea_queue_wait(&w->queue, linger_until, true);
+		else n = ea_queue_wait(&w->queue, next_idle, false);
 		lingering = n > 0;
 		if(lingering) linger_until = ea_mono_ns() + EA_QUEUE_LINGER_MS * INT64_C(1000000);
 
@@ -232,6 +237,17 @@ bool ea_pool_config_in_use(ea_pool *pool, const ea_config *cfg)
 	return false;
 }
 
+uint64_t ea_pool_memory_bound(const ea_config *cfg)
+{
+	uint32_t slots = 1;
+
+	while(slots < cfg->queue_capacity) slots <<= 1; /* as ea_queue_init rounds */
+	return (uint64_t)cfg->workers * slots * ea_queue_slot_bytes()
+			+ cfg->queue_max_bytes
+			+ ea_engine_series_memory_bound(cfg)
+			+ cfg->max_pending_bytes + 2 * sizeof(void *) * cfg->max_pending_results;
+}
+
 bool ea_pool_has_results(ea_pool *pool)
 {
 	return atomic_load_explicit(&pool->results_pending, memory_order_acquire) > 0;
@@ -240,14 +256,13 @@ bool ea_pool_has_results(ea_pool *pool)
 ea_outgoing *ea_pool_take_results(ea_pool *pool)
 {
 	ea_outgoing *list;
-	uint64_t n = 0;
-	ea_outgoing *o;
 
+	/* The counters grow only under the lock, so zeroing them here is exact. */
 	pthread_mutex_lock(&pool->results_lock);
 	list = pool->results_head;
 	pool->results_head = pool->results_tail = NULL;
-	for(o = list; o != NULL; o = o->next) n++;
-	atomic_fetch_sub_explicit(&pool->results_pending, n, memory_order_relaxed);
+	atomic_store_explicit(&pool->results_pending, 0, memory_order_relaxed);
+	atomic_store_explicit(&pool->results_pending_bytes, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&pool->results_lock);
 	return list;
 }

@@ -69,6 +69,10 @@ void ea_pool_set_config(ea_pool *pool, const ea_config *cfg);
 /* true while some worker still uses `cfg` (so it must not be freed). */
 bool ea_pool_config_in_use(ea_pool *pool, const ea_config *cfg);
 
+/* The most memory the pool can hold for this config: queue slots, the
+ * overflow byte budget, series, and waiting results at their largest. */
+uint64_t ea_pool_memory_bound(const ea_config *cfg);
+
 /* Sums the counters of all workers; any thread. */
 void ea_pool_stats_read(ea_pool *pool, ea_pool_stats *out);
 

@@ -114,9 +114,7 @@ ea_push_result ea_queue_push(ea_queue *q, const char *topic, size_t topic_len,
 	atomic_store_explicit(&q->head, head + 1, memory_order_seq_cst);
 
 	if(atomic_load_explicit(&q->sleeping, memory_order_seq_cst)
-			&& (head + 1 - tail >= EA_QUEUE_WAKE_BATCH || arrival_ms - q->last_wake_ms >= EA_QUEUE_WAKE_MS
-				|| arrival_ms < q->last_wake_ms)){
-		q->last_wake_ms = arrival_ms;
+			&& (!atomic_load_explicit(&q->lingering, memory_order_seq_cst) || head + 1 - tail >= EA_QUEUE_WAKE_BATCH)){
 		atomic_store_explicit(&q->wakes, atomic_load_explicit(&q->wakes, memory_order_relaxed) + 1,
 				memory_order_relaxed);
 		atomic_store_explicit(&q->signal, 1, memory_order_seq_cst);
@@ -131,7 +129,7 @@ static size_t ready(ea_queue *q)
 			- atomic_load_explicit(&q->tail, memory_order_relaxed));
 }
 
-size_t ea_queue_wait(ea_queue *q, int64_t deadline_mono_ns)
+size_t ea_queue_wait(ea_queue *q, int64_t deadline_mono_ns, bool linger)
 {
 	struct timespec ts, *deadline = NULL;
 	size_t n = ready(q);
@@ -142,6 +140,7 @@ size_t ea_queue_wait(ea_queue *q, int64_t deadline_mono_ns)
 		ts.tv_nsec = (long)(deadline_mono_ns % 1000000000);
 		deadline = &ts;
 	}
+	atomic_store_explicit(&q->lingering, linger ? 1 : 0, memory_order_seq_cst);
 	atomic_store_explicit(&q->sleeping, 1, memory_order_seq_cst);
 	for(;;){
 		atomic_store_explicit(&q->signal, 0, memory_order_seq_cst);
@@ -184,6 +183,11 @@ void ea_queue_release(ea_queue *q, size_t count)
 		}
 	}
 	atomic_store_explicit(&q->tail, tail + count, memory_order_release);
+}
+
+size_t ea_queue_slot_bytes(void)
+{
+	return sizeof(struct ea_queue_slot);
 }
 
 uint64_t ea_queue_depth(const ea_queue *q)

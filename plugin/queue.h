@@ -22,14 +22,14 @@
 /* Bytes of topic plus payload held inside a slot. */
 #define EA_QUEUE_SLOT_INLINE 480
 
-/* Wake-ups are batched: a push wakes a sleeping consumer only when this
- * many messages wait, or when it has not been woken for EA_QUEUE_WAKE_MS.
- * A consumer that has just drained a batch lingers EA_QUEUE_LINGER_MS for
- * more before it sleeps long, so a message that was not signalled waits
- * at most that long. Under load this turns one futex wake per message into
- * a few hundred per second; an idle broker is still signalled at once. */
+/* Wake-ups are batched: a consumer that has just drained a batch lingers
+ * (a timed wait of EA_QUEUE_LINGER_MS) before it sleeps for long. A push
+ * wakes a consumer in a long sleep at once, but one that lingers only when
+ * EA_QUEUE_WAKE_BATCH messages wait: it will look by itself within
+ * EA_QUEUE_LINGER_MS. Under load a worker so wakes a few hundred times a
+ * second on its own timer and is never signalled; a message to an idle
+ * broker is handed over at once. */
 #define EA_QUEUE_WAKE_BATCH 256
-#define EA_QUEUE_WAKE_MS 2
 #define EA_QUEUE_LINGER_MS 3
 
 typedef enum ea_push_result {
@@ -52,13 +52,13 @@ typedef struct ea_queue {
 	_Atomic uint64_t head;       /* next slot to fill; written by the producer */
 	_Atomic uint64_t tail;       /* next slot to drain; written by the consumer */
 	_Atomic int sleeping;        /* the consumer is (about to be) waiting on `signal` */
+	_Atomic int lingering;       /* ... and that wait is a short linger */
 	_Atomic uint32_t signal;     /* futex word: set to 1 to wake the consumer */
 	_Atomic bool stopping;
 	_Atomic bool woken;          /* ea_queue_wake was called */
 	ea_queue_budget *budget;     /* borrowed, shared */
 	_Atomic uint64_t heap_pushes;/* messages that took the overflow path */
 	_Atomic uint64_t wakes;      /* signals sent to a sleeping consumer */
-	int64_t last_wake_ms;        /* producer only: when it last signalled */
 } ea_queue;
 
 /* A message as the consumer sees it; pointers valid until ea_queue_release. */
@@ -79,21 +79,24 @@ int ea_queue_init(ea_queue *q, uint32_t capacity, ea_queue_budget *budget);
  * zeroed queue. */
 void ea_queue_destroy(ea_queue *q);
 
-/* Producer: copies topic and payload into the queue. Never blocks.
- * `arrival_ms` (wall clock) also paces the wake-ups (see above). */
+/* Producer: copies topic and payload into the queue. Never blocks. */
 ea_push_result ea_queue_push(ea_queue *q, const char *topic, size_t topic_len,
 		const void *payload, size_t payload_len, int64_t arrival_ms);
 
 /* Consumer: waits until messages are queued, the queue is stopping, or the
- * monotonic deadline (ns, 0 = none) passes. Returns the number of messages
- * ready to read with ea_queue_peek. */
-size_t ea_queue_wait(ea_queue *q, int64_t deadline_mono_ns);
+ * monotonic deadline (ns, 0 = none) passes. `linger`: this is the short
+ * wait after a batch (pushes then do not signal; see above). Returns the
+ * number of messages ready to read with ea_queue_peek. */
+size_t ea_queue_wait(ea_queue *q, int64_t deadline_mono_ns, bool linger);
 
 /* Consumer: the i-th ready message (i < the count ea_queue_wait returned). */
 void ea_queue_peek(ea_queue *q, size_t i, ea_queue_msg *out);
 
 /* Consumer: frees the first `count` ready messages and their slots. */
 void ea_queue_release(ea_queue *q, size_t count);
+
+/* Bytes of one slot. */
+size_t ea_queue_slot_bytes(void);
 
 /* Messages queued now (any thread; approximate). */
 uint64_t ea_queue_depth(const ea_queue *q);

@@ -60,10 +60,11 @@ static void TEST_ea_config_defaults_should_fill_every_setting(void)
 	CU_ASSERT_STRING_EQUAL(cfg->path, "(defaults)");
 	CU_ASSERT_EQUAL(cfg->workers, 2);
 	CU_ASSERT_EQUAL(cfg->queue_capacity, 8192);
-	CU_ASSERT_EQUAL(cfg->queue_max_bytes, UINT64_C(64) << 20);
+	CU_ASSERT_EQUAL(cfg->queue_max_bytes, UINT64_C(16) << 20);
 	CU_ASSERT_EQUAL(cfg->max_payload, UINT64_C(1) << 20);
-	CU_ASSERT_EQUAL(cfg->max_series, 100000);
+	CU_ASSERT_EQUAL(cfg->max_series, 50000);
 	CU_ASSERT_EQUAL(cfg->max_pending_results, 10000);
+	CU_ASSERT_EQUAL(cfg->max_pending_bytes, UINT64_C(8) << 20);
 	CU_ASSERT_STRING_EQUAL(cfg->result_topic, "edge-anomaly/{namespace}/{device}/{property}");
 	CU_ASSERT_EQUAL(cfg->result_qos, 1);
 	CU_ASSERT_FALSE(cfg->result_retain);
@@ -337,7 +338,7 @@ static void TEST_ea_config_load_string_should_read_only_len_bytes(void)
 	CU_ASSERT_PTR_NOT_NULL(cfg);
 	if(cfg != NULL){
 		CU_ASSERT_EQUAL(cfg->workers, 3);
-		CU_ASSERT_EQUAL(cfg->max_series, 100000);
+		CU_ASSERT_EQUAL(cfg->max_series, 50000);
 		ea_config_free(cfg);
 	}
 	free(exact);

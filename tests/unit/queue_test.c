@@ -29,7 +29,7 @@ static void TEST_push_should_keep_order_and_content(void)
 	CU_ASSERT_EQUAL(ea_queue_push(&q, "a/1", 3, "one", 3, 11), EA_PUSH_OK);
 	CU_ASSERT_EQUAL(ea_queue_push(&q, "a/2", 3, "", 0, 12), EA_PUSH_OK);
 	CU_ASSERT_EQUAL(ea_queue_depth(&q), 2);
-	n = ea_queue_wait(&q, 0);
+	n = ea_queue_wait(&q, 0, false);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	ea_queue_peek(&q, 0, &m);
 	CU_ASSERT_STRING_EQUAL(m.topic, "a/1");
@@ -60,7 +60,7 @@ static void TEST_push_should_refuse_when_full(void)
 	CU_ASSERT_EQUAL(ok, 16);
 	CU_ASSERT_EQUAL(full, 24);
 	/* freeing one slot lets exactly one more in */
-	CU_ASSERT_EQUAL(ea_queue_wait(&q, 0), 16);
+	CU_ASSERT_EQUAL(ea_queue_wait(&q, 0, false), 16);
 	ea_queue_release(&q, 1);
 	CU_ASSERT_EQUAL(ea_queue_push(&q, "t", 1, "y", 1, 99), EA_PUSH_OK);
 	CU_ASSERT_EQUAL(ea_queue_push(&q, "t", 1, "z", 1, 99), EA_PUSH_FULL);
@@ -84,7 +84,7 @@ static void TEST_large_message_should_use_the_byte_budget(void)
 	/* a small message still fits inline */
 	CU_ASSERT_EQUAL(ea_queue_push(&q, "s", 1, "p", 1, 4), EA_PUSH_OK);
 	CU_ASSERT_EQUAL(q.heap_pushes, 2);
-	CU_ASSERT_EQUAL(ea_queue_wait(&q, 0), 3);
+	CU_ASSERT_EQUAL(ea_queue_wait(&q, 0, false), 3);
 	ea_queue_peek(&q, 1, &m);
 	CU_ASSERT_EQUAL(m.payload_len, sizeof(big));
 	CU_ASSERT_EQUAL(memcmp(m.payload, big, sizeof(big)), 0);
@@ -101,10 +101,72 @@ static void TEST_wait_should_return_at_the_deadline(void)
 
 	CU_ASSERT_EQUAL_FATAL(ea_queue_init(&q, 8, &budget), 0);
 	t0 = ea_mono_ns();
-	CU_ASSERT_EQUAL(ea_queue_wait(&q, t0 + 30 * 1000000), 0);
+	CU_ASSERT_EQUAL(ea_queue_wait(&q, t0 + 30 * 1000000, false), 0);
 	CU_ASSERT(ea_mono_ns() - t0 >= 25 * 1000000);
 	ea_queue_stop(&q);
-	CU_ASSERT_EQUAL(ea_queue_wait(&q, 0), 0); /* stopped: returns at once */
+	CU_ASSERT_EQUAL(ea_queue_wait(&q, 0, false), 0); /* stopped: returns at once */
+	ea_queue_destroy(&q);
+}
+
+struct waiter {
+	ea_queue *q;
+	int64_t deadline;
+	bool linger;
+	size_t got;
+};
+
+static void *wait_once(void *arg)
+{
+	struct waiter *w = arg;
+	w->got = ea_queue_wait(w->q, w->deadline, w->linger);
+	return NULL;
+}
+
+static void TEST_push_should_wake_a_long_sleep_but_not_a_linger(void)
+{
+	ea_queue_budget budget = { 0, 1 << 20 };
+	struct timespec pause = { 0, 30 * 1000000 };
+	ea_queue q;
+	pthread_t t;
+	struct waiter w;
+
+	CU_ASSERT_EQUAL_FATAL(ea_queue_init(&q, 1024, &budget), 0);
+	/* lingering: the push leaves it to the consumer's own short timer */
+	w.q = &q;
+	w.deadline = ea_mono_ns() + 150 * 1000000;
+	w.linger = true;
+	w.got = 0;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, wait_once, &w), 0);
+	nanosleep(&pause, NULL);
+	CU_ASSERT_EQUAL(ea_queue_push(&q, "t", 1, "1", 1, 1), EA_PUSH_OK);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL(w.got, 1);
+	CU_ASSERT_EQUAL(q.wakes, 0);
+	ea_queue_release(&q, 1);
+
+	/* a long sleep is woken by the first push */
+	w.deadline = ea_mono_ns() + 60 * INT64_C(1000000000);
+	w.linger = false;
+	w.got = 0;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, wait_once, &w), 0);
+	nanosleep(&pause, NULL);
+	CU_ASSERT_EQUAL(ea_queue_push(&q, "t", 1, "2", 1, 2), EA_PUSH_OK);
+	pthread_join(t, NULL); /* returns long before the deadline: it was woken */
+	CU_ASSERT_EQUAL(w.got, 1);
+	CU_ASSERT_EQUAL(q.wakes, 1);
+	ea_queue_release(&q, 1);
+
+	/* a lingering consumer is woken once a full batch waits */
+	w.deadline = ea_mono_ns() + 60 * INT64_C(1000000000);
+	w.linger = true;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, wait_once, &w), 0);
+	nanosleep(&pause, NULL);
+	for(int i = 0; i < EA_QUEUE_WAKE_BATCH; i++){
+		CU_ASSERT_EQUAL(ea_queue_push(&q, "t", 1, "3", 1, 3), EA_PUSH_OK);
+	}
+	pthread_join(t, NULL);
+	CU_ASSERT(w.got >= 1);
+	CU_ASSERT_EQUAL(q.wakes, 2);
 	ea_queue_destroy(&q);
 }
 
@@ -122,7 +184,7 @@ static void *consume(void *arg)
 	long expect = 0;
 
 	while(c->received < THREAD_MESSAGES){
-		size_t n = ea_queue_wait(c->q, ea_mono_ns() + 1000000000), i;
+		size_t n = ea_queue_wait(c->q, ea_mono_ns() + 1000000000, false), i;
 		for(i = 0; i < n; i++){
 			ea_queue_msg m;
 			long v;
@@ -254,6 +316,51 @@ static void TEST_pool_should_cap_pending_results(void)
 	ea_config_free(cfg);
 }
 
+static void TEST_pool_should_cap_pending_result_bytes(void)
+{
+	static const char yaml[] = "workers: 1\nresults: {max_pending_bytes: 64KiB}\n";
+	ea_config_error cerr;
+	ea_config *cfg = ea_config_load_string(yaml, sizeof(yaml) - 1, "test.yaml", &cerr);
+	char err[128], topic[96];
+	static const char payload[] = "{\"twin\":{\"t\":{\"actual\":{\"value\":\"x\"},\"metadata\":{\"type\":\"int\"}}}}";
+	ea_pool *pool;
+	ea_pool_stats stats;
+	ea_outgoing *o;
+	uint64_t bytes = 0, n = 0;
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	pool = ea_pool_new(cfg, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
+	for(i = 0; i < 400; i++){
+		int tl = snprintf(topic, sizeof(topic), "$hw/events/device/ns/dev-%d/twin/update", i);
+		CU_ASSERT_EQUAL(ea_pool_push(pool, topic, (size_t)tl, payload, sizeof(payload) - 1, ea_now_ms()), EA_PUSH_OK);
+	}
+	for(i = 0; i < 300; i++){
+		struct timespec ts = { 0, 10 * 1000000 };
+		ea_pool_stats_read(pool, &stats);
+		if(stats.engine.messages == 400) break;
+		nanosleep(&ts, NULL);
+	}
+	ea_pool_stats_read(pool, &stats);
+	CU_ASSERT_EQUAL(stats.engine.anomalies_raised, 400);
+	o = ea_pool_take_results(pool);
+	while(o != NULL){
+		ea_outgoing *next = o->next;
+		bytes += sizeof(ea_outgoing) + strlen(o->topic) + 1 + o->payload_len;
+		n++;
+		free(o);
+		o = next;
+	}
+	CU_ASSERT(bytes <= 64 * 1024);
+	CU_ASSERT(bytes > 60 * 1024); /* filled to the cap, not far below it */
+	CU_ASSERT_EQUAL(n + stats.results_dropped, 400);
+	ea_pool_stats_read(pool, &stats);
+	CU_ASSERT_EQUAL(stats.results_pending, 0);
+	ea_pool_free(pool);
+	ea_config_free(cfg);
+}
+
 void init_queue_tests(void)
 {
 	CU_pSuite s = CU_add_suite("queue", NULL, NULL);
@@ -262,8 +369,11 @@ void init_queue_tests(void)
 	CU_add_test(s, "push_should_refuse_when_full", TEST_push_should_refuse_when_full);
 	CU_add_test(s, "large_message_should_use_the_byte_budget", TEST_large_message_should_use_the_byte_budget);
 	CU_add_test(s, "wait_should_return_at_the_deadline", TEST_wait_should_return_at_the_deadline);
+	CU_add_test(s, "push_should_wake_a_long_sleep_but_not_a_linger",
+			TEST_push_should_wake_a_long_sleep_but_not_a_linger);
 	CU_add_test(s, "threads_should_hand_over_every_message_in_order",
 			TEST_threads_should_hand_over_every_message_in_order);
 	CU_add_test(s, "pool_should_turn_a_bad_value_into_a_result", TEST_pool_should_turn_a_bad_value_into_a_result);
 	CU_add_test(s, "pool_should_cap_pending_results", TEST_pool_should_cap_pending_results);
+	CU_add_test(s, "pool_should_cap_pending_result_bytes", TEST_pool_should_cap_pending_result_bytes);
 }
