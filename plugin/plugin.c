@@ -414,7 +414,7 @@ EA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **us
 		return rc;
 	}
 	mosquitto_log_printf(MOSQ_LOG_INFO, "edge-anomaly %s: config %s, %u workers, %zu topic filters, %zu routes, "
-			"results on %s; memory bound %.1f MiB", EA_VERSION, p->cfg->path, p->cfg->workers, p->cfg->topic_count,
+			"results on %s; holds at most %.1f MiB", EA_VERSION, p->cfg->path, p->cfg->workers, p->cfg->topic_count,
 			p->cfg->route_count, p->cfg->result_topic, (double)ea_pool_memory_bound(p->cfg) / 1048576.0);
 	*userdata = p;
 	return MOSQ_ERR_SUCCESS;
