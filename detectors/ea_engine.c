@@ -628,6 +628,18 @@ static void put_number(struct out *o, double v, int digits)
 	if(n > 0) put(o, tmp, (size_t)n);
 }
 
+/* Length of the valid multi-byte UTF-8 character at p (NUL-terminated
+ * text), or 0 when the bytes there are not one. */
+static size_t utf8_char_len(const unsigned char *p)
+{
+	size_t n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0, k;
+
+	for(k = 1; k < n; k++){
+		if(p[k] == 0) return 0;
+	}
+	return n > 0 && ea_utf8_valid((const char *)p, n) ? n : 0;
+}
+
 /* A JSON string of at most `max` input bytes (then "..."): escapes quotes,
  * backslashes and control bytes; bytes of invalid UTF-8 become U+FFFD so
  * the output is always valid JSON. */
@@ -652,11 +664,8 @@ static void put_json_string_max(struct out *o, const char *s, size_t max)
 		}else if(*p < 0x80){
 			put(o, (const char *)p, 1);
 		}else{
-			size_t n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-			size_t k;
-			bool ok = n > 0;
-			for(k = 1; ok && k < n; k++) ok = p[k] != 0;
-			if(ok && ea_utf8_valid((const char *)p, n)){
+			size_t n = utf8_char_len(p);
+			if(n > 0){
 				put(o, (const char *)p, n);
 				p += n;
 				continue;
@@ -724,11 +733,8 @@ static void put_topic_name(struct out *o, const char *s)
 			put(o, &c, 1);
 			p++;
 		}else{
-			size_t n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
-			size_t k;
-			bool ok = n > 0;
-			for(k = 1; ok && k < n; k++) ok = p[k] != 0;
-			if(ok && ea_utf8_valid((const char *)p, n)){
+			size_t n = utf8_char_len(p);
+			if(n > 0){
 				put(o, (const char *)p, n);
 				p += n;
 			}else{
