@@ -31,6 +31,8 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 PLUGIN = os.path.join(REPO, "build", "edge_anomaly.so")
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
+MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
+LOADGEN = os.path.join(REPO, "build", "bench-loadgen")
 VALGRIND = shutil.which("valgrind")
 
 SYS_PREFIX = "$SYS/broker/edge-anomaly/"
@@ -260,6 +262,49 @@ class Broker:
 
     def plugin_log_lines(self):
         return [l for l in self.log().splitlines() if "edge-anomaly" in l]
+
+    # -- process and config ---------------------------------------------
+
+    def status_kib(self, field):
+        """A "kB" field of /proc/<pid>/status of the mosquitto process
+        (e.g. "VmHWM", peak resident set; "VmRSS"), in KiB. Not meaningful
+        under valgrind (the process is valgrind's)."""
+        return proc_status_kib(self.proc.pid, field)
+
+    def rewrite_config(self, config_yaml):
+        """Replaces the plugin's YAML file (atomically: a reader sees the old
+        or the new text, never half of it). The broker reads it again on
+        SIGHUP (see reload())."""
+        tmp = self.config_path + ".new"
+        with open(tmp, "w") as f:
+            f.write(config_yaml)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, self.config_path)
+        self.config_yaml = config_yaml
+
+    def reload(self, timeout=10.0):
+        """Sends SIGHUP and waits until mosquitto logged one more "Reloading
+        config." line than before (signals that arrive before the broker
+        handled the previous one would be merged into one reload)."""
+        before = self.log().count("Reloading config.")
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while self.log().count("Reloading config.") <= before:
+            if time.monotonic() >= deadline:
+                raise AssertionError("no new 'Reloading config.' within %.1f s of SIGHUP; log:\n%s"
+                                     % (timeout, self.log()))
+            if not self.running():
+                raise AssertionError("the broker exited after SIGHUP; log:\n" + self.log())
+            time.sleep(0.02)
+
+
+def proc_status_kib(pid, field):
+    """A "kB" field of /proc/<pid>/status (e.g. "VmHWM", "VmRSS"), in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError("%s not in /proc/%d/status" % (field, pid))
 
 
 # ----------------------------------------------------------------------
