@@ -30,7 +30,9 @@
  * second on its own timer and is never signalled; a message to an idle
  * broker is handed over at once. */
 #define EA_QUEUE_WAKE_BATCH 256
+#ifndef EA_QUEUE_LINGER_MS
 #define EA_QUEUE_LINGER_MS 3
+#endif
 
 typedef enum ea_push_result {
 	EA_PUSH_OK = 0,
