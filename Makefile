@@ -128,7 +128,7 @@ check-unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-tsan
 	@echo "ThreadSanitizer: unit tests passed without reports"
 	$(BUILD)/unit-tests
 
-check-integration: all
+check-integration: all $(BUILD)/bench-loadgen
 	tests/integration/run.sh
 
 check-fuzz: $(FUZZ_REPLAY)
