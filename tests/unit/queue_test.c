@@ -361,6 +361,67 @@ static void TEST_pool_should_cap_pending_result_bytes(void)
 	ea_config_free(cfg);
 }
 
+static void TEST_pool_should_switch_config_and_release_the_old_one(void)
+{
+	static const char yaml_a[] = "workers: 2\nroutes:\n  - match: {property: t}\n    detectors: [{range: {max: 100}}]\n";
+	static const char yaml_b[] = "workers: 2\nroutes:\n  - match: {property: t}\n    detectors: [{range: {max: 10}}]\n";
+	ea_config_error cerr;
+	ea_config *a = ea_config_load_string(yaml_a, sizeof(yaml_a) - 1, "a.yaml", &cerr);
+	ea_config *b = ea_config_load_string(yaml_b, sizeof(yaml_b) - 1, "b.yaml", &cerr);
+	char err[128], topic[96], payload[160];
+	ea_pool *pool;
+	ea_pool_stats stats;
+	ea_outgoing *o;
+	int i, tl, pl, raised_50 = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	pool = ea_pool_new(a, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pool);
+	/* traffic while the config changes: the workers switch between batches */
+	for(i = 0; i < 2000; i++){
+		tl = snprintf(topic, sizeof(topic), "$hw/events/device/ns/d%d/twin/update", i % 64);
+		pl = snprintf(payload, sizeof(payload), "{\"twin\":{\"t\":{\"actual\":{\"value\":\"%d\"}}}}", i % 7);
+		(void)ea_pool_push(pool, topic, (size_t)tl, payload, (size_t)pl, ea_now_ms());
+		if(i == 1000) ea_pool_set_config(pool, b);
+	}
+	for(i = 0; i < 500 && ea_pool_config_in_use(pool, a); i++){
+		struct timespec ts = { 0, 2 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	CU_ASSERT_FALSE(ea_pool_config_in_use(pool, a));
+	CU_ASSERT_TRUE(ea_pool_config_in_use(pool, b));
+	o = ea_pool_take_results(pool);
+	while(o != NULL){
+		ea_outgoing *next = o->next;
+		free(o);
+		o = next;
+	}
+	ea_config_free(a); /* no worker uses it any more */
+	/* the new route applies: 50 is above b's max of 10 */
+	tl = snprintf(topic, sizeof(topic), "$hw/events/device/ns/fresh/twin/update");
+	pl = snprintf(payload, sizeof(payload), "{\"twin\":{\"t\":{\"actual\":{\"value\":\"50\"}}}}");
+	CU_ASSERT_EQUAL(ea_pool_push(pool, topic, (size_t)tl, payload, (size_t)pl, ea_now_ms()), EA_PUSH_OK);
+	for(i = 0; i < 300 && !raised_50; i++){
+		struct timespec ts = { 0, 5 * 1000000 };
+		nanosleep(&ts, NULL);
+		o = ea_pool_take_results(pool);
+		while(o != NULL){
+			ea_outgoing *next = o->next;
+			if(strstr(o->topic, "/fresh/") != NULL && memmem(o->payload, o->payload_len, "\"anomaly\":true", 14) != NULL){
+				raised_50 = 1;
+			}
+			free(o);
+			o = next;
+		}
+	}
+	CU_ASSERT_TRUE(raised_50);
+	ea_pool_stats_read(pool, &stats);
+	CU_ASSERT_EQUAL(stats.workers, 2);
+	ea_pool_free(pool);
+	ea_config_free(b);
+}
+
 void init_queue_tests(void)
 {
 	CU_pSuite s = CU_add_suite("queue", NULL, NULL);
@@ -376,4 +437,6 @@ void init_queue_tests(void)
 	CU_add_test(s, "pool_should_turn_a_bad_value_into_a_result", TEST_pool_should_turn_a_bad_value_into_a_result);
 	CU_add_test(s, "pool_should_cap_pending_results", TEST_pool_should_cap_pending_results);
 	CU_add_test(s, "pool_should_cap_pending_result_bytes", TEST_pool_should_cap_pending_result_bytes);
+	CU_add_test(s, "pool_should_switch_config_and_release_the_old_one",
+			TEST_pool_should_switch_config_and_release_the_old_one);
 }
