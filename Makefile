@@ -20,12 +20,10 @@ YAML_LIBS := $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null || echo -lyaml)
 ALL_CFLAGS = $(WARNFLAGS) $(BASEFLAGS) $(CJSON_CFLAGS) -Idetectors -Iplugin $(CFLAGS)
 LIB_LIBS = $(CJSON_LIBS) $(YAML_LIBS) -lm -pthread
 
-LIB_SRC := detectors/ea_util.c detectors/ea_topic.c detectors/ea_payload.c \
-	detectors/ea_detector.c detectors/ea_config.c detectors/ea_engine.c \
-	detectors/det_range.c detectors/det_stuck.c detectors/det_spike.c \
-	detectors/det_staleness.c detectors/det_type.c detectors/det_state.c
+# Every detectors/*.c is part of the library and every tools/*.c of the CLI.
+LIB_SRC := $(sort $(wildcard detectors/*.c))
 PLUGIN_SRC := plugin/plugin.c plugin/queue.c plugin/pool.c plugin/tick_check.c
-CLI_SRC := tools/cli.c tools/simulate.c tools/check_config.c
+CLI_SRC := $(sort $(wildcard tools/*.c))
 UNIT_SRC := tests/unit/main.c $(wildcard tests/unit/*_test.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
