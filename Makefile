@@ -24,7 +24,7 @@ LIB_LIBS = $(CJSON_LIBS) $(YAML_LIBS) -lm -pthread
 LIB_SRC := $(sort $(wildcard detectors/*.c))
 PLUGIN_SRC := plugin/plugin.c plugin/queue.c plugin/pool.c plugin/tick_check.c
 CLI_SRC := $(sort $(wildcard tools/*.c))
-UNIT_SRC := tests/unit/main.c $(wildcard tests/unit/*_test.c)
+UNIT_SRC := tests/unit/main.c $(wildcard tests/unit/*_test.c) tests/bench/nab_score.c
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
@@ -43,7 +43,7 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 
 .SECONDARY:
 
-.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench fuzz clean deps
+.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality fuzz clean deps
 
 all: $(BUILD)/edge_anomaly.so $(BUILD)/edge-anomaly
 
@@ -96,6 +96,15 @@ $(BUILD)/bench-loadgen: tests/bench/loadgen.c
 
 $(BUILD)/bench-extsub: $(BUILD)/tests/bench/extsub.o $(BUILD)/libedgeanomaly.a
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LIB_LIBS) -lmosquitto
+
+# Detection quality on the Numenta Anomaly Benchmark (NAB_DATA, NAB_LABELS).
+NAB_DIR ?= ../shared/nab
+$(BUILD)/bench-quality: $(BUILD)/tests/bench/bench_quality.o $(BUILD)/tests/bench/nab_score.o $(BUILD)/libedgeanomaly.a
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LIB_LIBS)
+
+bench-quality: $(BUILD)/bench-quality
+	$(BUILD)/bench-quality --data $(NAB_DIR)/data --labels $(NAB_DIR)/labels/combined_windows.json \
+		--json $(BUILD)/bench-quality.json $(QUALITY_ARGS)
 
 bench: all $(BUILD)/bench-loadgen $(BUILD)/bench-extsub
 	/usr/bin/python3 tests/bench/run_bench.py $(BENCH_ARGS)

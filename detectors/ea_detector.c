@@ -20,6 +20,7 @@ static const ea_detector_type *const builtins[] = {
 	&ea_detector_staleness,
 	&ea_detector_type_check,
 	&ea_detector_device_state,
+	&ea_detector_auto,
 	NULL
 };
 

@@ -118,5 +118,6 @@ extern const ea_detector_type ea_detector_spike;
 extern const ea_detector_type ea_detector_staleness;
 extern const ea_detector_type ea_detector_type_check;
 extern const ea_detector_type ea_detector_device_state;
+extern const ea_detector_type ea_detector_auto;
 
 #endif

@@ -17,5 +17,6 @@ void init_config_tests(void);
 void init_detectors_tests(void);
 void init_engine_tests(void);
 void init_queue_tests(void);
+void init_nab_score_tests(void);
 
 #endif
