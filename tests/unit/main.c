@@ -31,6 +31,7 @@ int main(void)
 	init_engine_tests();
 	init_queue_tests();
 	init_nab_score_tests();
+	init_auto_tests();
 	if(CU_get_error() != CUE_SUCCESS){
 		fprintf(stderr, "unit-tests: cannot register the tests: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();

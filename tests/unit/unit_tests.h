@@ -18,5 +18,6 @@ void init_detectors_tests(void);
 void init_engine_tests(void);
 void init_queue_tests(void);
 void init_nab_score_tests(void);
+void init_auto_tests(void);
 
 #endif
