@@ -4,6 +4,7 @@
  *
  *   bench-quality [--detector auto] [--param name=value]... [--data DIR]
  *                 [--labels FILE] [--per-file] [--json OUT]
+ *                 [--sweep PARAM=FROM:TO:STEP] [--subset odd|even]
  *
  * Runs one detector, alone and streaming (no look-ahead: it sees each row
  * once, in order, with its timestamp), over every NAB file and scores it
@@ -27,7 +28,8 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench-quality [--detector NAME] [--param NAME=VALUE]... [--data DIR]\n"
-			"                     [--labels FILE] [--per-file] [--json OUT]\n");
+			"                     [--labels FILE] [--per-file] [--json OUT]\n"
+			"                     [--sweep PARAM=FROM:TO:STEP] [--subset odd|even]\n");
 }
 
 /* Runs the detector over one file: tuned[i] its score, raised[i] 1 where it
@@ -74,6 +76,7 @@ int main(int argc, char **argv)
 	size_t param_count = 0, f, total_rows = 0;
 	bool per_file = false;
 	const char *sweep = NULL; /* "name=from:to:step" */
+	const char *subset = NULL; /* "odd" or "even": every other file, for a split-half check */
 	const ea_detector_type *type;
 	ea_params params;
 	nab_corpus *corpus;
@@ -91,6 +94,7 @@ int main(int argc, char **argv)
 		else if(strcmp(argv[i], "--json") == 0 && i + 1 < argc) json_path = argv[++i];
 		else if(strcmp(argv[i], "--per-file") == 0) per_file = true;
 		else if(strcmp(argv[i], "--sweep") == 0 && i + 1 < argc) sweep = argv[++i];
+		else if(strcmp(argv[i], "--subset") == 0 && i + 1 < argc) subset = argv[++i];
 		else { usage(); return 2; }
 	}
 	type = ea_detector_find(detector);
@@ -123,6 +127,22 @@ int main(int argc, char **argv)
 	if(corpus == NULL){
 		fprintf(stderr, "bench-quality: %s\n", err);
 		return 1;
+	}
+	if(subset != NULL){
+		size_t keep = 0, parity = strcmp(subset, "odd") == 0 ? 1 : 0;
+		nab_corpus *rest = calloc(1, sizeof(*rest));
+		rest->files = calloc(corpus->file_count, sizeof(*rest->files));
+		corpus->window_count = 0;
+		for(f = 0; f < corpus->file_count; f++){
+			if(f % 2 == parity){
+				corpus->files[keep++] = corpus->files[f];
+				corpus->window_count += corpus->files[f].window_count;
+			}else{
+				rest->files[rest->file_count++] = corpus->files[f];
+			}
+		}
+		corpus->file_count = keep;
+		nab_corpus_free(rest);
 	}
 	tuned = calloc(corpus->file_count, sizeof(*tuned));
 	raised = calloc(corpus->file_count, sizeof(*raised));

@@ -2,7 +2,8 @@
  *
  * auto_test.c - the `auto` detector on generated series whose truth is
  * known: quiet on stationary noise and on a steady daily pattern, raising
- * at a new extreme and at a broken pattern, one raise per disturbance.
+ * at a new extreme, at a broken pattern and at a day that departs from the
+ * daily profile, one raise per disturbance.
  * (It does not catch a curve that freezes at a level it passes through
  * every day; `flatline` and `stuck` are for that.)
  */
@@ -86,7 +87,7 @@ static void TEST_auto_should_learn_first_and_skip_booleans(void)
 	memset(&v, 0, sizeof(v));
 	ea_detector_auto.observe(&r.params, r.state, &s, &v);
 	CU_ASSERT_EQUAL(v.state, EA_VERDICT_SKIP);
-	CU_ASSERT(ea_detector_auto.state_size <= 512);
+	CU_ASSERT(ea_detector_auto.state_size <= 640); /* well under the 1 KiB per series budget */
 	auto_end(&r);
 }
 
@@ -148,6 +149,34 @@ static void TEST_auto_should_raise_when_a_pattern_breaks(void)
 	auto_end(&r);
 }
 
+static void TEST_auto_should_raise_when_a_day_departs_from_the_daily_profile(void)
+{
+	struct auto_run r;
+	uint32_t seed = 5;
+	int64_t i, day = 288;
+	int raised = 0, first = -1, raised_late = 0;
+
+	auto_begin(&r);
+	/* ten days of a daily curve, every 5 minutes */
+	for(i = 0; i < 10 * day; i++){
+		ea_verdict_state st = observe(&r, daily(i, &seed), i * 5 * MINUTE_MS, NULL);
+		if(i >= 5 * day && st == EA_VERDICT_ANOMALY) raised_late++;
+	}
+	CU_ASSERT_EQUAL(raised_late, 0);
+	/* on day eleven the curve runs at half its swing: every value is well
+	 * inside the range seen, but not at these times of day */
+	for(; i < 11 * day; i++){
+		double x = 50.0 + 0.5 * (daily(i, &seed) - 50.0);
+		if(observe(&r, x, i * 5 * MINUTE_MS, NULL) == EA_VERDICT_ANOMALY){
+			raised++;
+			if(first < 0) first = (int)(i - 10 * day);
+		}
+	}
+	CU_ASSERT(raised >= 1);
+	CU_ASSERT(first >= 0 && first < 144); /* within the first half of the day */
+	auto_end(&r);
+}
+
 static void TEST_auto_should_stay_quiet_on_stationary_noise(void)
 {
 	struct auto_run r;
@@ -183,6 +212,8 @@ void init_auto_tests(void)
 	CU_add_test(s, "TEST_auto_should_raise_at_a_new_extreme_and_once_per_rest",
 			TEST_auto_should_raise_at_a_new_extreme_and_once_per_rest);
 	CU_add_test(s, "TEST_auto_should_raise_when_a_pattern_breaks", TEST_auto_should_raise_when_a_pattern_breaks);
+	CU_add_test(s, "TEST_auto_should_raise_when_a_day_departs_from_the_daily_profile",
+			TEST_auto_should_raise_when_a_day_departs_from_the_daily_profile);
 	CU_add_test(s, "TEST_auto_should_stay_quiet_on_stationary_noise", TEST_auto_should_stay_quiet_on_stationary_noise);
 	CU_add_test(s, "TEST_auto_should_handle_a_flat_series_and_a_step_off_it",
 			TEST_auto_should_handle_a_flat_series_and_a_step_off_it);
