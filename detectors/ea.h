@@ -83,6 +83,8 @@ typedef struct ea_sample {
 	int64_t arrival_ms;      /* when the library received it */
 	ea_source source;
 	bool desired;            /* twin "expected" (desired) value, not "actual" */
+	bool has_time;           /* time_ms came from the payload (else arrival) */
+	const char *event_id;    /* the message's "event_id"; "" when absent */
 } ea_sample;
 
 /* Parses `text` as `declared` into s->number, s->has_number, s->type_ok.

@@ -21,6 +21,14 @@ static const ea_detector_type *const builtins[] = {
 	&ea_detector_type_check,
 	&ea_detector_device_state,
 	&ea_detector_auto,
+	&ea_detector_level_shift,
+	&ea_detector_drift,
+	&ea_detector_flatline,
+	&ea_detector_rate,
+	&ea_detector_delay,
+	&ea_detector_order,
+	&ea_detector_envelope,
+	&ea_detector_desired,
 	NULL
 };
 

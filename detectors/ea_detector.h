@@ -72,6 +72,8 @@ typedef struct ea_detector_type {
 	 * state_size. NULL: always state_size. */
 	size_t (*state_size_for)(const ea_params *p);
 	bool numeric_only;   /* skip samples without a number */
+	bool wants_desired;  /* also given twin "expected" values (s->desired);
+	                      * every other detector sees reported values only */
 
 	/* Cross-parameter check after all values are set (e.g. min < max).
 	 * Writes a message into err and returns false when invalid. May be NULL. */
@@ -119,5 +121,13 @@ extern const ea_detector_type ea_detector_staleness;
 extern const ea_detector_type ea_detector_type_check;
 extern const ea_detector_type ea_detector_device_state;
 extern const ea_detector_type ea_detector_auto;
+extern const ea_detector_type ea_detector_level_shift;
+extern const ea_detector_type ea_detector_drift;
+extern const ea_detector_type ea_detector_flatline;
+extern const ea_detector_type ea_detector_rate;
+extern const ea_detector_type ea_detector_delay;
+extern const ea_detector_type ea_detector_order;
+extern const ea_detector_type ea_detector_envelope;
+extern const ea_detector_type ea_detector_desired;
 
 #endif

@@ -476,6 +476,13 @@ static void run_detector(ea_engine *e, ea_series *s, size_t i, const ea_sample *
 	}
 }
 
+static bool chain_wants_desired(const ea_chain *chain)
+{
+	size_t i;
+	for(i = 0; i < chain->count; i++) if(chain->items[i].type->wants_desired) return true;
+	return false;
+}
+
 void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 {
 	const ea_chain *chain;
@@ -484,18 +491,34 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 	size_t i;
 
 	stat_add(e, STAT_samples, 1);
-	if(sample->desired) return; /* kept for the desired-vs-reported detector */
 
 	hash = series_hash(sample->ns, sample->device, sample->property);
 	s = series_find(e, hash, sample->ns, sample->device, sample->property);
 	if(s == NULL){
 		chain = sample->source == EA_SOURCE_DEVICE_STATE ? &e->state_chain
 				: ea_config_chain(e->cfg, sample->ns, sample->device, sample->property);
+		if(sample->desired && !chain_wants_desired(chain)) return; /* nobody would look at it */
 		s = series_create(e, hash, sample->ns, sample->device, sample->property, chain);
 		if(s == NULL) return;
 	}else if(s != e->lru_head){
 		lru_unlink(e, s);
 		lru_push_front(e, s);
+	}
+
+	/* A desired (twin "expected") value goes only to the detectors that
+	 * compare it with the reported one; it is not the series' value. */
+	if(sample->desired){
+		for(i = 0; i < s->chain->count; i++){
+			ea_verdict v;
+			if(!s->chain->items[i].type->wants_desired) continue;
+			v.state = EA_VERDICT_SKIP;
+			v.reason[0] = '\0';
+			v.explain_normal = s->slots[i].raised != 0;
+			run_detector(e, s, i, sample, &v);
+			apply_verdict(e, s, i, &v, sample->time_ms, sample->arrival_ms,
+					sample->text, sample->has_number, sample->number);
+		}
+		return;
 	}
 
 	/* The same sample seen on twin/update and on twin/update/document. */

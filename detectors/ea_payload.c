@@ -68,6 +68,8 @@ struct parse_ctx {
 	const char *ns;
 	const char *device;
 	int64_t message_time_ms;
+	bool message_has_time;
+	const char *event_id; /* borrowed from the parsed tree, "" when absent */
 	int64_t arrival_ms;
 	ea_source source;
 	ea_sample_fn on_sample;
@@ -94,9 +96,12 @@ static void emit_value(const struct parse_ctx *ctx, const char *property,
 	s.arrival_ms = ctx->arrival_ms;
 	s.source = ctx->source;
 	s.desired = desired;
+	s.event_id = ctx->event_id;
 	meta = cJSON_GetObjectItemCaseSensitive(value_obj, "metadata");
+	s.has_time = true;
 	if(!json_time_ms(cJSON_GetObjectItemCaseSensitive(meta, "timestamp"), &s.time_ms)){
 		s.time_ms = ctx->message_time_ms;
+		s.has_time = ctx->message_has_time;
 	}
 	ea_sample_classify(&s, text, declared);
 	ctx->on_sample(ctx->user, &s);
@@ -166,8 +171,14 @@ ea_err ea_payload_parse(const char *payload, size_t len, ea_topic_kind kind,
 	ctx.arrival_ms = arrival_ms;
 	ctx.on_sample = on_sample;
 	ctx.user = user;
+	ctx.message_has_time = true;
 	if(!json_time_ms(cJSON_GetObjectItemCaseSensitive(root, "timestamp"), &ctx.message_time_ms)){
 		ctx.message_time_ms = arrival_ms;
+		ctx.message_has_time = false;
+	}
+	{
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "event_id");
+		ctx.event_id = cJSON_IsString(id) && strlen(id->valuestring) <= EA_NAME_MAX ? id->valuestring : "";
 	}
 
 	if(kind == EA_TOPIC_DEVICE_STATE){
@@ -184,6 +195,8 @@ ea_err ea_payload_parse(const char *payload, size_t len, ea_topic_kind kind,
 		s.device = device;
 		s.property = STATE_PROPERTY;
 		s.time_ms = ctx.message_time_ms;
+		s.has_time = ctx.message_has_time;
+		s.event_id = ctx.event_id;
 		s.arrival_ms = arrival_ms;
 		s.source = EA_SOURCE_DEVICE_STATE;
 		ea_sample_classify(&s, state->valuestring, EA_TYPE_STRING);

@@ -365,6 +365,8 @@ static void TEST_ea_engine_message_should_check_device_state_whatever_the_routes
 	free(rs);
 }
 
+/* Desired (twin "expected") values go only to detectors that ask for them
+ * (`desired`); a chain without one does not even keep a series for them. */
 static void TEST_ea_engine_sample_should_not_feed_desired_values_to_detectors(void)
 {
 	ea_config *cfg = config("default_chain: [{range: {max: 10}}]\n");

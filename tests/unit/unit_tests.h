@@ -19,5 +19,6 @@ void init_engine_tests(void);
 void init_queue_tests(void);
 void init_nab_score_tests(void);
 void init_auto_tests(void);
+void init_detectors_more_tests(void);
 
 #endif
