@@ -113,6 +113,13 @@ int64_t ea_mono_ns(void);
  * "2026-11-22T08:00:00.000Z", into buf (at least 32 bytes). Returns buf. */
 char *ea_format_time(int64_t ms, char *buf, size_t len);
 
+/* Parses a timestamp into ms since the epoch: "YYYY-MM-DD HH:MM:SS[.fff]"
+ * (UTC), RFC 3339 ("2026-11-22T08:00:00.5Z", "...+02:00"), or a plain
+ * number of epoch seconds or, from 10^11 on (1973 in ms, year 5138 in s),
+ * milliseconds, with an optional fraction. The whole text must match.
+ * Returns false for anything else or a time outside years 1..9999. */
+bool ea_parse_timestamp(const char *text, int64_t *out_ms);
+
 /* Parses "250ms", "30s", "5m", "2h", "1d" or a bare number of seconds into
  * milliseconds. Returns false on anything else (negative, junk, overflow). */
 bool ea_parse_duration_ms(const char *text, int64_t *out_ms);

@@ -55,6 +55,8 @@ struct ea_engine {
 	const ea_config *cfg;
 	ea_result_fn on_result;
 	void *ctx;
+	ea_verdict_fn on_verdict; /* NULL unless someone wants every verdict */
+	void *verdict_ctx;
 	size_t max_series;
 
 	ea_series **buckets;
@@ -546,9 +548,16 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 		v.reason[0] = '\0';
 		v.explain_normal = s->slots[i].raised != 0;
 		run_detector(e, s, i, sample, &v);
+		if(e->on_verdict != NULL) e->on_verdict(e->verdict_ctx, sample, s->chain->items[i].type, &v);
 		apply_verdict(e, s, i, &v, sample->time_ms, sample->arrival_ms,
 				sample->text, sample->has_number, sample->number);
 	}
+}
+
+void ea_engine_set_verdict_fn(ea_engine *e, ea_verdict_fn fn, void *ctx)
+{
+	e->on_verdict = fn;
+	e->verdict_ctx = ctx;
 }
 
 struct message_ctx {

@@ -41,6 +41,12 @@ typedef struct ea_result {
 
 typedef void (*ea_result_fn)(void *ctx, const ea_result *result);
 
+/* Every verdict of every detector on every reported sample, whatever the
+ * verdict (for replay, which writes a score per row). All borrowed, valid
+ * during the call only. */
+typedef void (*ea_verdict_fn)(void *ctx, const ea_sample *sample,
+		const ea_detector_type *detector, const ea_verdict *verdict);
+
 #define EA_ENGINE_STATS_MAP(X)                                                \
 	X(messages, "messages handed to the engine")                              \
 	X(parse_errors, "payloads that were not valid twin or state JSON")        \
@@ -96,6 +102,10 @@ ea_err ea_engine_message(ea_engine *engine, const char *topic,
 
 /* Handles one sample directly (replay, tests, gRPC). */
 void ea_engine_sample(ea_engine *engine, const ea_sample *sample);
+
+/* Calls fn for every verdict from now on (NULL: stop); costs nothing when
+ * unset. Verdicts of NORMAL carry no reason unless something was raised. */
+void ea_engine_set_verdict_fn(ea_engine *engine, ea_verdict_fn fn, void *ctx);
 
 /* Runs the idle checks (staleness) of every series at wall time now_ms. */
 void ea_engine_idle(ea_engine *engine, int64_t now_ms);

@@ -326,3 +326,91 @@ void ea_sample_classify(ea_sample *s, const char *text, ea_value_type declared)
 	}
 	if(s->has_number) s->number = v;
 }
+
+/* Reads exactly n digits at *p into *out and advances *p. */
+static bool read_digits(const char **p, int n, int *out)
+{
+	int v = 0, i;
+
+	for(i = 0; i < n; i++){
+		if((*p)[i] < '0' || (*p)[i] > '9') return false;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool parse_epoch_number(const char *text, int64_t *out_ms)
+{
+	const char *p = text;
+	char *end = NULL;
+	double v;
+
+	if(*p == '+' || *p == '-') return false;
+	for(; *p != '\0'; p++) if(!((*p >= '0' && *p <= '9') || *p == '.')) return false;
+	if(p == text) return false;
+	v = strtod(text, &end);
+	if(end == text || *end != '\0' || !isfinite(v)) return false;
+	if(v < 1e11) v *= 1000.0; /* seconds */
+	if(v > 253402300799999.0) return false;
+	*out_ms = (int64_t)llround(v);
+	return true;
+}
+
+bool ea_parse_timestamp(const char *text, int64_t *out_ms)
+{
+	const char *p = text;
+	int year, month, day, hour, minute, second, frac_ms = 0;
+	int64_t offset_min = 0, days;
+	static const int month_days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if(text == NULL || *text == '\0') return false;
+	if(strchr(text, '-') == NULL || strlen(text) < 19) return parse_epoch_number(text, out_ms);
+	if(!read_digits(&p, 4, &year) || *p++ != '-' || !read_digits(&p, 2, &month) || *p++ != '-'
+			|| !read_digits(&p, 2, &day)) return false;
+	if(*p != ' ' && *p != 'T' && *p != 't') return false;
+	p++;
+	if(!read_digits(&p, 2, &hour) || *p++ != ':' || !read_digits(&p, 2, &minute) || *p++ != ':'
+			|| !read_digits(&p, 2, &second)) return false;
+	if(*p == '.'){
+		int digits = 0, scale = 100;
+		p++;
+		while(*p >= '0' && *p <= '9'){
+			if(digits < 3) frac_ms += (*p - '0') * scale;
+			scale /= 10;
+			digits++;
+			p++;
+		}
+		if(digits == 0) return false;
+	}
+	if(*p == 'Z' || *p == 'z'){
+		p++;
+	}else if(*p == '+' || *p == '-'){
+		int oh, om, sign = *p == '-' ? -1 : 1;
+		p++;
+		if(!read_digits(&p, 2, &oh) || *p++ != ':' || !read_digits(&p, 2, &om) || oh > 23 || om > 59) return false;
+		offset_min = sign * (oh * 60 + om);
+	}
+	if(*p != '\0') return false;
+	if(year < 1 || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || hour > 23 || minute > 59
+			|| second > 60) return false;
+	if(month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return false;
+	days = days_from_civil(year, month, day);
+	*out_ms = ((days * 24 + hour) * 60 + minute) * 60000 + (int64_t)second * 1000 + frac_ms - offset_min * 60000;
+	return true;
+}

@@ -24,6 +24,8 @@ static const struct subcommand subcommands[] = {
 		"publish simulated KubeEdge twin updates (with faults) to a broker" },
 	{ "check-config", ea_cmd_check_config, "FILE",
 		"load a YAML config and print the resolved routes and detectors" },
+	{ "replay", ea_cmd_replay, "--input CSV|--capture JSONL --output F",
+		"run recorded readings or captured messages through the detectors" },
 	{ "help", ea_cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 	{ "--help", ea_cmd_help, NULL, NULL },
 	{ "-h", ea_cmd_help, NULL, NULL },

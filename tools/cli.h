@@ -28,6 +28,10 @@ int ea_cmd_simulate(int argc, char **argv);
  * (check_config.c). */
 int ea_cmd_check_config(int argc, char **argv);
 
+/* `edge-anomaly replay ...`: recorded data through the detectors, offline
+ * (replay_cmd.c). */
+int ea_cmd_replay(int argc, char **argv);
+
 /* `edge-anomaly help [SUBCOMMAND]` and `--help` (cli.c). */
 int ea_cmd_help(int argc, char **argv);
 

@@ -28,11 +28,14 @@ import paho.mqtt.client as mqtt
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-PLUGIN = os.path.join(REPO, "build", "edge_anomaly.so")
+# EA_BUILD_DIR: the build directory to test (default build/).
+BUILD_DIR = os.environ.get("EA_BUILD_DIR", os.path.join(REPO, "build"))
+PLUGIN = os.path.join(BUILD_DIR, "edge_anomaly.so")
+CLI = os.path.join(BUILD_DIR, "edge-anomaly")
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PUB = shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub"
 MOSQUITTO_SUB = shutil.which("mosquitto_sub") or "/usr/bin/mosquitto_sub"
-LOADGEN = os.path.join(REPO, "build", "bench-loadgen")
+LOADGEN = os.path.join(BUILD_DIR, "bench-loadgen")
 VALGRIND = shutil.which("valgrind")
 
 SYS_PREFIX = "$SYS/broker/edge-anomaly/"

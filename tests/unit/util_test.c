@@ -583,6 +583,41 @@ static void TEST_ea_sample_classify_should_infer_numbers_when_undeclared(void)
 
 /* ------------------------------------------------------------------ */
 
+static void TEST_ea_parse_timestamp_should_read_every_replay_format(void)
+{
+	int64_t t;
+	static const char *const bad[] = {
+		"", "yesterday", "2026-11-22", "2026-11-22 08:00", "2026-13-01 00:00:00", "2026-02-30 00:00:00",
+		"2025-02-29 00:00:00", "2026-11-22 24:00:00", "2026-11-22T08:00:00+25:00", "2026-11-22 08:00:00 junk",
+		"2026-11-22 08:00:00.", "-5", "1e9", "12:00", "253402300800000", "nan",
+	};
+	size_t i;
+
+	CU_ASSERT_TRUE(ea_parse_timestamp("2014-04-10 07:15:00", &t));
+	CU_ASSERT_EQUAL(t, 1397114100000LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("2014-04-10 07:15:00.250000", &t));
+	CU_ASSERT_EQUAL(t, 1397114100250LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("2014-04-10T07:15:00Z", &t));
+	CU_ASSERT_EQUAL(t, 1397114100000LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("2014-04-10T09:15:00.5+02:00", &t));
+	CU_ASSERT_EQUAL(t, 1397114100500LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("2014-04-10T02:15:00-05:00", &t));
+	CU_ASSERT_EQUAL(t, 1397114100000LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("1397114100", &t)); /* seconds */
+	CU_ASSERT_EQUAL(t, 1397114100000LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("1397114100.25", &t));
+	CU_ASSERT_EQUAL(t, 1397114100250LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("1397114100000", &t)); /* milliseconds */
+	CU_ASSERT_EQUAL(t, 1397114100000LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("2024-02-29 00:00:00", &t)); /* a leap day */
+	CU_ASSERT_EQUAL(t, 1709164800000LL);
+	CU_ASSERT_TRUE(ea_parse_timestamp("1969-12-31 23:59:59", &t));
+	CU_ASSERT_EQUAL(t, -1000);
+	for(i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+		if(ea_parse_timestamp(bad[i], &t)) CU_FAIL(bad[i]);
+	}
+}
+
 #define TEST(fn) { #fn, fn }
 
 void init_util_tests(void)
@@ -623,6 +658,7 @@ void init_util_tests(void)
 		TEST(TEST_ea_sample_classify_should_parse_declared_booleans),
 		TEST(TEST_ea_sample_classify_should_accept_anything_as_string),
 		TEST(TEST_ea_sample_classify_should_infer_numbers_when_undeclared),
+		TEST(TEST_ea_parse_timestamp_should_read_every_replay_format),
 	};
 	CU_pSuite suite = CU_add_suite("util", NULL, NULL);
 	size_t i;
