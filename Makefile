@@ -43,7 +43,7 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 
 .SECONDARY:
 
-.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality fuzz clean deps
+.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality bench-engine fuzz clean deps
 
 all: $(BUILD)/edge_anomaly.so $(BUILD)/edge-anomaly
 
@@ -106,7 +106,14 @@ bench-quality: $(BUILD)/bench-quality
 	$(BUILD)/bench-quality --data $(NAB_DIR)/data --labels $(NAB_DIR)/labels/combined_windows.json \
 		--json $(BUILD)/bench-quality.json $(QUALITY_ARGS)
 
-bench: all $(BUILD)/bench-loadgen $(BUILD)/bench-extsub
+# Engine speed and memory per series, one core (see tests/bench/engine_bench.c).
+$(BUILD)/bench-engine: $(BUILD)/tests/bench/engine_bench.o $(BUILD)/libedgeanomaly.a
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LIB_LIBS)
+
+bench-engine: $(BUILD)/bench-engine
+	$(BUILD)/bench-engine --json $(BUILD)/bench-engine.json $(ENGINE_ARGS)
+
+bench: all $(BUILD)/bench-loadgen $(BUILD)/bench-extsub $(BUILD)/bench-engine
 	/usr/bin/python3 tests/bench/run_bench.py $(BENCH_ARGS)
 
 install: all

@@ -171,7 +171,7 @@ void ea_verdict_set(ea_verdict *v, ea_verdict_state state, double score,
 	v->state = state;
 	v->score = score < 0.0 ? 0.0 : (score > 1.0 ? 1.0 : score);
 	v->confidence = confidence < 0.0 ? 0.0 : (confidence > 1.0 ? 1.0 : confidence);
-	if(state == EA_VERDICT_NORMAL && !v->explain_normal){
+	if((state == EA_VERDICT_NORMAL && !v->explain_normal) || (state == EA_VERDICT_ANOMALY && v->quiet_anomaly)){
 		v->reason[0] = '\0';
 		return;
 	}

@@ -58,6 +58,10 @@ typedef struct ea_verdict {
 	 * reason will not be read (nothing was raised), so ea_verdict_set skips
 	 * formatting it, the costliest part of most detectors. */
 	bool explain_normal;
+	/* Set by the caller: true when an ANOMALY verdict's reason will not be
+	 * read either (already raised, no repeat due), so ea_verdict_set skips
+	 * formatting it too. Zero (the default) formats it. */
+	bool quiet_anomaly;
 } ea_verdict;
 
 typedef struct ea_detector_type {

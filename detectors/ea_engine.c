@@ -478,6 +478,13 @@ static void run_detector(ea_engine *e, ea_series *s, size_t i, const ea_sample *
 	}
 }
 
+/* true when an anomaly verdict of this slot would change nothing (already
+ * raised, no repeat due): its reason need not be formatted. */
+static bool anomaly_is_quiet(const ea_engine *e, const struct det_slot *slot, int64_t now_ms)
+{
+	return slot->raised && !(e->cfg->repeat_interval_ms > 0 && now_ms - slot->last_emit_ms >= e->cfg->repeat_interval_ms);
+}
+
 static bool chain_wants_desired(const ea_chain *chain)
 {
 	size_t i;
@@ -516,6 +523,7 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 			v.state = EA_VERDICT_SKIP;
 			v.reason[0] = '\0';
 			v.explain_normal = s->slots[i].raised != 0;
+			v.quiet_anomaly = anomaly_is_quiet(e, &s->slots[i], sample->arrival_ms);
 			run_detector(e, s, i, sample, &v);
 			apply_verdict(e, s, i, &v, sample->time_ms, sample->arrival_ms,
 					sample->text, sample->has_number, sample->number);
@@ -547,6 +555,7 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 		v.state = EA_VERDICT_SKIP;
 		v.reason[0] = '\0';
 		v.explain_normal = s->slots[i].raised != 0;
+		v.quiet_anomaly = anomaly_is_quiet(e, &s->slots[i], sample->arrival_ms);
 		run_detector(e, s, i, sample, &v);
 		if(e->on_verdict != NULL) e->on_verdict(e->verdict_ctx, sample, s->chain->items[i].type, &v);
 		apply_verdict(e, s, i, &v, sample->time_ms, sample->arrival_ms,
@@ -616,6 +625,7 @@ void ea_engine_idle(ea_engine *e, int64_t now_ms)
 			v.state = EA_VERDICT_SKIP;
 			v.reason[0] = '\0';
 			v.explain_normal = s->slots[i].raised != 0;
+			v.quiet_anomaly = anomaly_is_quiet(e, &s->slots[i], now_ms);
 			inst->type->idle(&inst->params, s->states + s->state_offsets[i], now_ms, &v);
 			apply_verdict(e, s, i, &v, s->last_time_ms, now_ms, last_text(s),
 					s->last_has_number, s->last_number);

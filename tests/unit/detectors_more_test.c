@@ -362,6 +362,26 @@ static void TEST_desired_should_raise_when_reported_does_not_follow(void)
 	inst_free(&d);
 }
 
+static void TEST_verdict_reasons_are_formatted_only_when_read(void)
+{
+	ea_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	ea_verdict_set(&v, EA_VERDICT_ANOMALY, 0.9, 0.9, "value %d", 7);
+	CU_ASSERT_STRING_EQUAL(v.reason, "value 7");
+	v.quiet_anomaly = true; /* already raised, no repeat due */
+	ea_verdict_set(&v, EA_VERDICT_ANOMALY, 0.9, 0.9, "value %d", 8);
+	CU_ASSERT_STRING_EQUAL(v.reason, "");
+	CU_ASSERT_EQUAL(v.state, EA_VERDICT_ANOMALY);
+	CU_ASSERT_DOUBLE_EQUAL(v.score, 0.9, 1e-12);
+	v.explain_normal = false;
+	ea_verdict_set(&v, EA_VERDICT_NORMAL, 0.0, 1.0, "fine %d", 9);
+	CU_ASSERT_STRING_EQUAL(v.reason, "");
+	v.explain_normal = true;
+	ea_verdict_set(&v, EA_VERDICT_NORMAL, 0.0, 1.0, "fine %d", 9);
+	CU_ASSERT_STRING_EQUAL(v.reason, "fine 9");
+}
+
 /* ------------------------------------------------------------------ */
 /* From the YAML, through the engine                                   */
 
@@ -462,6 +482,7 @@ void init_detectors_more_tests(void)
 			TEST_envelope_should_raise_values_the_device_cannot_produce);
 	CU_add_test(s, "TEST_desired_should_raise_when_reported_does_not_follow",
 			TEST_desired_should_raise_when_reported_does_not_follow);
+	CU_add_test(s, "TEST_verdict_reasons_are_formatted_only_when_read", TEST_verdict_reasons_are_formatted_only_when_read);
 	CU_add_test(s, "TEST_new_detectors_should_work_from_the_yaml_through_the_engine",
 			TEST_new_detectors_should_work_from_the_yaml_through_the_engine);
 }

@@ -520,6 +520,10 @@ static void TEST_ea_engine_message_should_raise_once_repeat_at_the_interval_and_
 	CU_ASSERT_EQUAL(rs->r[1].detected_at_ms, T0 + 60000);
 	CU_ASSERT_TRUE(rs->r[2].anomaly); /* repeat */
 	CU_ASSERT_EQUAL(rs->r[2].detected_at_ms, T0 + 120000);
+	/* the readings between repeats are not explained, the results are */
+	CU_ASSERT_STRING_EQUAL(rs->r[0].reason, "value 20 is above the maximum 10; check the sensor and its calibration");
+	CU_ASSERT_STRING_EQUAL(rs->r[1].reason, rs->r[0].reason);
+	CU_ASSERT_STRING_EQUAL(rs->r[2].reason, rs->r[0].reason);
 	CU_ASSERT_FALSE(rs->r[3].anomaly); /* clear */
 	CU_ASSERT_EQUAL(rs->r[3].detected_at_ms, T0 + 130000);
 	CU_ASSERT_DOUBLE_EQUAL(rs->r[3].value_number, 5, 0);
