@@ -18,7 +18,7 @@ CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
 YAML_LIBS := $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null || echo -lyaml)
 
 ALL_CFLAGS = $(WARNFLAGS) $(BASEFLAGS) $(CJSON_CFLAGS) -Idetectors -Iplugin $(CFLAGS)
-LIB_LIBS = $(CJSON_LIBS) $(YAML_LIBS) -lm -pthread
+LIB_LIBS = $(CJSON_LIBS) $(YAML_LIBS) -lm -ldl -pthread
 
 # Every detectors/*.c is part of the library and every tools/*.c of the CLI.
 LIB_SRC := $(sort $(wildcard detectors/*.c))
@@ -45,7 +45,20 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 
 .PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality bench-engine fuzz clean deps
 
-all: $(BUILD)/edge_anomaly.so $(BUILD)/edge-anomaly
+# The example detector library (examples/detectors/) and two libraries the
+# unit tests must refuse; built against the public header only.
+EXAMPLE_SO := $(BUILD)/examples/libea_example_hysteresis.so
+TEST_SO := $(BUILD)/examples/libea_test_abi_other.so $(BUILD)/examples/libea_test_no_entry.so
+
+all: $(BUILD)/edge_anomaly.so $(BUILD)/edge-anomaly $(EXAMPLE_SO)
+
+$(BUILD)/examples/libea_example_%.so: examples/detectors/%.c include/edge-anomaly/detector.h
+	@mkdir -p $(dir $@)
+	$(CC) $(WARNFLAGS) -O2 -g -fPIC -shared -Iinclude -o $@ $<
+
+$(BUILD)/examples/libea_test_%.so: tests/unit/libs/%.c include/edge-anomaly/detector.h
+	@mkdir -p $(dir $@)
+	$(CC) $(WARNFLAGS) -O2 -g -fPIC -shared -Iinclude -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -121,6 +134,10 @@ install: all
 	install -m 0755 $(BUILD)/edge_anomaly.so $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so
 	install -m 0755 $(BUILD)/edge-anomaly $(DESTDIR)$(BINDIR)/edge-anomaly
 	install -m 0644 conf/config.yaml conf/demo.yaml conf/mosquitto.conf $(DESTDIR)$(EXAMPLEDIR)/
+	install -d $(DESTDIR)$(PREFIX)/include/edge-anomaly $(DESTDIR)$(PLUGINDIR)/detectors $(DESTDIR)$(EXAMPLEDIR)/detectors
+	install -m 0644 include/edge-anomaly/detector.h $(DESTDIR)$(PREFIX)/include/edge-anomaly/detector.h
+	install -m 0755 $(EXAMPLE_SO) $(DESTDIR)$(PLUGINDIR)/detectors/
+	install -m 0644 examples/detectors/hysteresis.c $(DESTDIR)$(EXAMPLEDIR)/detectors/
 	install -d $(DESTDIR)$(SYSCONFDIR)/edge-anomaly
 	test -e $(DESTDIR)$(SYSCONFDIR)/edge-anomaly/config.yaml || \
 		install -m 0644 conf/config.yaml $(DESTDIR)$(SYSCONFDIR)/edge-anomaly/config.yaml
@@ -128,6 +145,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so $(DESTDIR)$(BINDIR)/edge-anomaly
 	rm -f $(DESTDIR)$(EXAMPLEDIR)/config.yaml $(DESTDIR)$(EXAMPLEDIR)/demo.yaml $(DESTDIR)$(EXAMPLEDIR)/mosquitto.conf
+	rm -f $(DESTDIR)$(PREFIX)/include/edge-anomaly/detector.h $(DESTDIR)$(PLUGINDIR)/detectors/libea_example_hysteresis.so
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/detectors/hysteresis.c
 
 deps:
 	tools/install-deps.sh
@@ -137,13 +156,13 @@ demo:
 	$(MAKE) all
 	tools/demo.sh
 
-check-unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-tsan
-	$(BUILD)/unit-tests-tsan > $(BUILD)/unit-tests-tsan.log 2>&1 || { cat $(BUILD)/unit-tests-tsan.log; exit 1; }
+check-unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-tsan $(EXAMPLE_SO) $(TEST_SO)
+	EA_TEST_LIBDIR=$(BUILD)/examples $(BUILD)/unit-tests-tsan > $(BUILD)/unit-tests-tsan.log 2>&1 || { cat $(BUILD)/unit-tests-tsan.log; exit 1; }
 	@echo "ThreadSanitizer: unit tests passed without reports"
-	$(BUILD)/unit-tests
+	EA_TEST_LIBDIR=$(BUILD)/examples $(BUILD)/unit-tests
 
-check-integration: all $(BUILD)/bench-loadgen
-	tests/integration/run.sh
+check-integration: all $(BUILD)/bench-loadgen $(TEST_SO)
+	EA_BUILD_DIR=$(abspath $(BUILD)) tests/integration/run.sh
 
 check-fuzz: $(FUZZ_REPLAY)
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz-replay-$$t tests/fuzz/corpus/$$t || exit 1; done

@@ -772,6 +772,42 @@ static bool h_idle_check(struct loader *ld, const yaml_node_t *v, const char *pa
 	return get_duration(ld, v, path, 10, 3600000, &ld->cfg->idle_check_ms);
 }
 
+/* "detector_libraries": shared objects with users' detectors, loaded
+ * before any chain is read (load_document runs this first, wherever the
+ * key stands). Relative paths are relative to the config file. */
+static bool h_detector_libraries(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	yaml_node_item_t *it;
+	size_t i = 0;
+
+	(void)t;
+	if(v == NULL || v->type != YAML_SEQUENCE_NODE){
+		fail(ld, v, path, "expects a list of paths of detector libraries (.so)");
+		return false;
+	}
+	for(it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++, i++){
+		const yaml_node_t *item = yaml_document_get_node(ld->doc, *it);
+		const char *file = scalar(item), *slash = strrchr(ld->cfg->path, '/');
+		char ipath[PATH_MAX_LEN], full[4096], err[600];
+
+		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+		if(file == NULL || file[0] == '\0'){
+			fail(ld, item, ipath, "expects the path of a detector library (.so)");
+			return false;
+		}
+		if(file[0] != '/' && slash != NULL){
+			snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - ld->cfg->path), ld->cfg->path, file);
+		}else{
+			snprintf(full, sizeof(full), "%s", file);
+		}
+		if(!ea_plugin_detectors_load(full, err, sizeof(err))){
+			fail(ld, item, ipath, "%s", err);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool h_default_chain(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	(void)t;
@@ -903,6 +939,7 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 		{ "results", h_results },
 		{ "stats_interval", h_stats_interval },
 		{ "idle_check", h_idle_check },
+		{ "detector_libraries", h_detector_libraries },
 		{ "default_chain", h_default_chain },
 		{ "routes", h_routes },
 	};
@@ -913,6 +950,16 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 
 	ld->doc = doc;
 	if(root == NULL || is_null(root)) return cfg; /* empty file: defaults */
+	/* detector libraries first: chains anywhere in the file may use them */
+	if(root->type == YAML_MAPPING_NODE){
+		yaml_node_pair_t *pair;
+		for(pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++){
+			const char *key = scalar(yaml_document_get_node(doc, pair->key));
+			if(key != NULL && strcmp(key, "detector_libraries") == 0
+					&& !h_detector_libraries(ld, yaml_document_get_node(doc, pair->value), "detector_libraries", NULL))
+				return NULL;
+		}
+	}
 	if(!walk_mapping(ld, root, "", specs, sizeof(specs) / sizeof(specs[0]), &extra)){
 		free_strv(extra.v, extra.n);
 		return NULL;

@@ -45,7 +45,7 @@ const ea_detector_type *ea_detector_find(const char *name)
 	for(i = 0; builtins[i] != NULL; i++){
 		if(strcmp(builtins[i]->name, name) == 0) return builtins[i];
 	}
-	return NULL;
+	return ea_plugin_detector_find(name);
 }
 
 size_t ea_detector_state_size(const ea_detector_type *type, const ea_params *p)

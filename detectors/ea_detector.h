@@ -93,8 +93,22 @@ typedef struct ea_detector_type {
 
 /* The built-in detectors, NULL-terminated; static. */
 const ea_detector_type *const *ea_detector_builtins(void);
-/* Finds a built-in detector by name; NULL when unknown. */
+/* Finds a detector by name, built-in or loaded from a library; NULL when
+ * unknown. */
 const ea_detector_type *ea_detector_find(const char *name);
+
+/* Detectors from users' shared objects (ea_plugin_detector.c, ABI in
+ * include/edge-anomaly/detector.h). Loading is refused until a program
+ * allows it (the plugin and the CLI do; fuzz targets never). */
+void ea_plugin_detectors_allow(bool allow);
+/* Loads the detectors of the library at `path` (once per path); false with
+ * a message naming the file in err. Libraries stay loaded for the life of
+ * the process. Thread-safe. */
+bool ea_plugin_detectors_load(const char *path, char *err, size_t err_len);
+/* A loaded detector by name, or NULL. */
+const ea_detector_type *ea_plugin_detector_find(const char *name);
+/* The library a loaded detector came from, or NULL for a built-in. */
+const char *ea_plugin_detector_library(const ea_detector_type *type);
 
 /* Bytes of per-series state an instance with these parameters needs. */
 size_t ea_detector_state_size(const ea_detector_type *type, const ea_params *p);

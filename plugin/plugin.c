@@ -358,6 +358,8 @@ EA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **us
 	int i, rc;
 
 	if(p == NULL) return MOSQ_ERR_NOMEM;
+	/* the operator's config may name detector libraries (detector_libraries) */
+	ea_plugin_detectors_allow(true);
 	for(i = 0; i < option_count; i++){
 		if(strcmp(options[i].key, "config") == 0){
 			config_path = options[i].value;

@@ -9,6 +9,8 @@
  */
 #include "cli.h"
 
+#include "ea_detector.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -118,6 +120,8 @@ int main(int argc, char **argv)
 		ea_cli_usage(stderr);
 		return EA_EXIT_USAGE;
 	}
+	/* Configs given to the CLI may name detector libraries. */
+	ea_plugin_detectors_allow(true);
 	/* The subcommand sees its own name as argv[0]. */
 	return c->run(argc - 1, argv + 1);
 }

@@ -20,5 +20,6 @@ void init_queue_tests(void);
 void init_nab_score_tests(void);
 void init_auto_tests(void);
 void init_detectors_more_tests(void);
+void init_abi_tests(void);
 
 #endif
