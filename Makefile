@@ -50,7 +50,7 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 EXAMPLE_SO := $(BUILD)/examples/libea_example_hysteresis.so
 TEST_SO := $(BUILD)/examples/libea_test_abi_other.so $(BUILD)/examples/libea_test_no_entry.so
 
-all: $(BUILD)/edge_anomaly.so $(BUILD)/edge-anomaly $(EXAMPLE_SO)
+all: $(BUILD)/edge_anomaly.so $(BUILD)/edge-anomaly $(EXAMPLE_SO) $(BUILD)/edge-anomaly-detectord
 
 $(BUILD)/examples/libea_example_%.so: examples/detectors/%.c include/edge-anomaly/detector.h
 	@mkdir -p $(dir $@)
@@ -82,6 +82,24 @@ $(BUILD)/edge_anomaly.so: $(PLUGIN_OBJ) $(BUILD)/libedgeanomaly.a
 
 $(BUILD)/edge-anomaly: $(CLI_OBJ) $(BUILD)/libedgeanomaly.a
 	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_OBJ) $(BUILD)/libedgeanomaly.a $(LIB_LIBS) -lmosquitto
+
+# The StreamDetect server (proto/): C generated from the .proto by protoc-c
+# at build time into $(BUILD)/proto (never committed, so always in step),
+# built with relaxed warnings as it is not our code.
+GRPC_LIBS := $(shell $(PKG_CONFIG) --libs grpc libprotobuf-c 2>/dev/null || echo -lgrpc -lgpr -lprotobuf-c)
+
+$(BUILD)/proto/anomaly_detector.pb-c.c $(BUILD)/proto/anomaly_detector.pb-c.h: proto/anomaly_detector.proto
+	@mkdir -p $(BUILD)/proto
+	protoc-c --c_out=$(BUILD)/proto -Iproto $<
+
+$(BUILD)/proto/anomaly_detector.pb-c.o: $(BUILD)/proto/anomaly_detector.pb-c.c
+	$(CC) -std=c11 -O2 -g -fPIC -c $< -o $@
+
+$(BUILD)/proto/detectord.o: proto/detectord.c $(BUILD)/proto/anomaly_detector.pb-c.h
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/proto -c $< -o $@
+
+$(BUILD)/edge-anomaly-detectord: $(BUILD)/proto/detectord.o $(BUILD)/proto/anomaly_detector.pb-c.o $(BUILD)/libedgeanomaly.a
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LIB_LIBS) $(GRPC_LIBS)
 
 # Unit tests: CUnit, the library and the plugin's queue and pool built with
 # ASan and UBSan; any sanitizer report fails the run.

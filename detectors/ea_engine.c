@@ -482,6 +482,7 @@ static void run_detector(ea_engine *e, ea_series *s, size_t i, const ea_sample *
  * raised, no repeat due): its reason need not be formatted. */
 static bool anomaly_is_quiet(const ea_engine *e, const struct det_slot *slot, int64_t now_ms)
 {
+	if(e->on_verdict != NULL) return false; /* whoever gets every verdict gets its reason too */
 	return slot->raised && !(e->cfg->repeat_interval_ms > 0 && now_ms - slot->last_emit_ms >= e->cfg->repeat_interval_ms);
 }
 

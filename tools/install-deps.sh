@@ -22,7 +22,12 @@ packages=(
 	libcjson-dev
 	libyaml-dev
 	libcunit1-dev
+	libgrpc-dev
+	libprotobuf-c-dev
+	protobuf-c-compiler
+	openssl
 	python3-paho-mqtt
+	python3-grpcio
 	valgrind
 )
 
