@@ -76,6 +76,11 @@ void ea_config_free(ea_config *cfg)
 		free(r->property_glob);
 		free_strv(r->groups, r->group_count);
 		free_chain(&r->chain);
+		free(r->external.target);
+		free(r->external.tls_ca);
+		free(r->external.tls_cert);
+		free(r->external.tls_key);
+		free(r->external.token);
 	}
 	free(cfg->routes);
 	free_chain(&cfg->default_chain);
@@ -859,12 +864,99 @@ static bool h_route_detectors(struct loader *ld, const yaml_node_t *v, const cha
 	return load_chain(ld, v, path, &r->chain);
 }
 
+static bool h_ext_target(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	ea_external *x = t;
+	if(!get_string(ld, v, path, &x->target)) return false;
+	if(x->target[0] == '\0' || strchr(x->target, ':') == NULL){
+		fail(ld, v, path, "expects host:port (or unix:/path) of a StreamDetect server");
+		return false;
+	}
+	return true;
+}
+
+static bool h_ext_tls_ca(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	return get_string(ld, v, path, &((ea_external *)t)->tls_ca);
+}
+
+static bool h_ext_tls_cert(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	return get_string(ld, v, path, &((ea_external *)t)->tls_cert);
+}
+
+static bool h_ext_tls_key(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	return get_string(ld, v, path, &((ea_external *)t)->tls_key);
+}
+
+static bool h_ext_tls(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	static const struct key_spec specs[] = {
+		{ "ca", h_ext_tls_ca },
+		{ "cert", h_ext_tls_cert },
+		{ "key", h_ext_tls_key },
+	};
+	ea_external *x = t;
+	if(!walk_mapping(ld, v, path, specs, sizeof(specs) / sizeof(specs[0]), t)) return false;
+	if(x->tls_ca == NULL || (x->tls_cert == NULL) != (x->tls_key == NULL)){
+		fail(ld, v, path, "needs 'ca' (the server's CA), and 'cert' with 'key' for a client certificate");
+		return false;
+	}
+	return true;
+}
+
+static bool h_ext_token(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	ea_external *x = t;
+	if(!get_string(ld, v, path, &x->token)) return false;
+	if(x->token[0] == '\0' || strpbrk(x->token, "\r\n") != NULL){
+		fail(ld, v, path, "must be one line, not empty");
+		return false;
+	}
+	return true;
+}
+
+static bool h_ext_timeout(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	return get_duration(ld, v, path, 10, INT64_C(3600000), &((ea_external *)t)->timeout_ms);
+}
+
+static bool h_ext_buffer(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	unsigned long long n;
+	if(!get_uint(ld, v, path, 1, 10000000, &n)) return false;
+	((ea_external *)t)->buffer = n;
+	return true;
+}
+
+static bool h_route_external(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	static const struct key_spec specs[] = {
+		{ "target", h_ext_target },
+		{ "tls", h_ext_tls },
+		{ "token", h_ext_token },
+		{ "timeout", h_ext_timeout },
+		{ "buffer", h_ext_buffer },
+	};
+	ea_route *r = t;
+	r->external.timeout_ms = 5000;
+	r->external.buffer = 10000;
+	if(!walk_mapping(ld, v, path, specs, sizeof(specs) / sizeof(specs[0]), &r->external)) return false;
+	if(r->external.target == NULL){
+		fail(ld, v, path, "needs 'target' (host:port of a StreamDetect server)");
+		return false;
+	}
+	return true;
+}
+
 static bool h_routes(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	static const struct key_spec specs[] = {
 		{ "name", h_route_name },
 		{ "match", h_route_match },
 		{ "detectors", h_route_detectors },
+		{ "external", h_route_external },
 	};
 	ea_config *cfg = ld->cfg;
 	yaml_node_item_t *it;
@@ -922,6 +1014,9 @@ static bool h_routes(struct loader *ld, const yaml_node_t *v, const char *path, 
 			}
 		}
 	}
+	/* the routes array no longer moves: chains can point at their routes' settings */
+	for(size_t n = 0; n < cfg->route_count; n++)
+		cfg->routes[n].chain.external = cfg->routes[n].external.target != NULL ? &cfg->routes[n].external : NULL;
 	return true;
 }
 

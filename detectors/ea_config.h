@@ -19,9 +19,22 @@ typedef struct ea_detector_instance {
 	ea_params params;
 } ea_detector_instance;
 
+/* A StreamDetect server a route also sends its samples to (route key
+ * `external`). */
+typedef struct ea_external {
+	char *target;          /* owned "host:port"; NULL: no external server */
+	char *tls_ca;          /* owned paths; tls_ca set: TLS to the server */
+	char *tls_cert;        /* with tls_key: a client certificate (mutual TLS) */
+	char *tls_key;
+	char *token;           /* owned bearer token, or NULL */
+	int64_t timeout_ms;    /* a response later than this: reconnect */
+	uint64_t buffer;       /* samples kept while the server is away */
+} ea_external;
+
 typedef struct ea_chain {
 	ea_detector_instance *items; /* owned by the config */
 	size_t count;
+	const ea_external *external; /* the route's, or NULL; borrowed */
 } ea_chain;
 
 /* A device group ("label"): devices matching any pattern belong to it.
@@ -43,6 +56,7 @@ typedef struct ea_route {
 	char **groups;       /* all must contain the device; owned */
 	size_t group_count;
 	ea_chain chain;
+	ea_external external; /* target NULL: none */
 } ea_route;
 
 typedef struct ea_config {

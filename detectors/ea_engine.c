@@ -57,6 +57,8 @@ struct ea_engine {
 	void *ctx;
 	ea_verdict_fn on_verdict; /* NULL unless someone wants every verdict */
 	void *verdict_ctx;
+	ea_external_fn on_external; /* NULL: samples of external routes stay here */
+	void *external_ctx;
 	size_t max_series;
 
 	ea_series **buckets;
@@ -550,6 +552,7 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 	s->last_number = sample->number;
 	set_last_text(s, sample->text);
 
+	if(s->chain->external != NULL && e->on_external != NULL) e->on_external(e->external_ctx, s->chain->external, sample);
 	for(i = 0; i < s->chain->count; i++){
 		ea_verdict v;
 		if(s->chain->items[i].type->numeric_only && !sample->has_number) continue;
@@ -562,6 +565,12 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 		apply_verdict(e, s, i, &v, sample->time_ms, sample->arrival_ms,
 				sample->text, sample->has_number, sample->number);
 	}
+}
+
+void ea_engine_set_external_fn(ea_engine *e, ea_external_fn fn, void *ctx)
+{
+	e->on_external = fn;
+	e->external_ctx = ctx;
 }
 
 void ea_engine_set_verdict_fn(ea_engine *e, ea_verdict_fn fn, void *ctx)

@@ -103,6 +103,12 @@ ea_err ea_engine_message(ea_engine *engine, const char *topic,
 /* Handles one sample directly (replay, tests, gRPC). */
 void ea_engine_sample(ea_engine *engine, const ea_sample *sample);
 
+/* Samples of routes with an `external` StreamDetect server are also handed
+ * to this function (reported values, after de-duplication), on the
+ * engine's thread; it must not block. All borrowed, valid during the call. */
+typedef void (*ea_external_fn)(void *ctx, const ea_external *external, const ea_sample *sample);
+void ea_engine_set_external_fn(ea_engine *engine, ea_external_fn fn, void *ctx);
+
 /* Calls fn for every verdict from now on (NULL: stop); costs nothing when
  * unset. Verdicts of NORMAL carry no reason unless something was raised. */
 void ea_engine_set_verdict_fn(ea_engine *engine, ea_verdict_fn fn, void *ctx);

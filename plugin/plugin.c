@@ -29,6 +29,7 @@
 
 #include "ea_config.h"
 #include "ea_engine.h"
+#include "external.h"
 #include "pool.h"
 #include "tick_check.h"
 
@@ -50,6 +51,7 @@ struct ea_plugin {
 	ea_config *retired[MAX_RETIRED]; /* owned; replaced, maybe still in use by workers */
 	size_t retired_count;
 	ea_pool *pool;             /* owned */
+	ea_ext_hub *external;      /* owned; clients start on the first sample of an `external` route */
 
 	/* Written and read on the broker thread only. */
 	uint64_t received;
@@ -68,6 +70,21 @@ struct ea_plugin {
 };
 
 static void free_retired(struct ea_plugin *p);
+
+/* A worker thread: a sample of a route with an external server. */
+static void on_external_sample(void *ctx, const ea_external *x, const ea_sample *s)
+{
+	struct ea_plugin *p = ctx;
+	ea_ext_hub_submit(p->external, x, s);
+}
+
+/* A client thread: an external server's verdict changed; publish it like
+ * any result (from the tick). */
+static void on_external_result(void *ctx, const ea_result *r)
+{
+	struct ea_plugin *p = ctx;
+	ea_pool_add_result(p->pool, r);
+}
 
 /* ------------------------------------------------------------------ */
 /* Publishing (broker thread only)                                     */
@@ -143,7 +160,21 @@ static void publish_stats(struct ea_plugin *p)
 	publish_counter("results/failed", p->results_failed);
 	publish_counter("results/dropped", s.results_dropped);
 	publish_counter("results/pending", s.results_pending);
-	publish_counter("workers", s.workers);
+	{
+		ea_ext_stats x;
+		ea_ext_hub_stats(p->external, &x);
+		publish_counter("external/servers", x.clients);
+		publish_counter("external/connected", x.connected);
+		publish_counter("external/sent", x.sent);
+		publish_counter("external/answered", x.answered);
+		publish_counter("external/anomalies", x.anomalies);
+		publish_counter("external/dropped", x.dropped_full);
+		publish_counter("external/lost_in_flight", x.lost_in_flight);
+		publish_counter("external/reconnects", x.reconnects);
+		publish_counter("external/errors", x.errors);
+	}
+	publish_counter("workers", s.workers); /* last: ends a batch */
+
 	for(i = 0; i < EA_MAX_TIMED_DETECTORS && s.engine.timed_type[i] != NULL; i++){
 		char name[96];
 		uint64_t calls = s.engine.timed_calls[i];
@@ -313,6 +344,7 @@ static void plugin_free(struct ea_plugin *p)
 		mosquitto_callback_unregister(p->id, MOSQ_EVT_RELOAD, on_reload, NULL);
 	}
 	ea_pool_free(p->pool); /* joins the workers: no config is in use after this */
+	ea_ext_hub_free(p->external); /* after the workers, which submit to it */
 	for(i = 0; i < p->retired_count; i++) ea_config_free(p->retired[i]);
 	ea_config_free(p->cfg);
 	free(p->config_path);
@@ -397,6 +429,12 @@ EA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **us
 		plugin_free(p);
 		return MOSQ_ERR_UNKNOWN;
 	}
+	p->external = ea_ext_hub_new(on_external_result, p);
+	if(p->external == NULL){
+		plugin_free(p);
+		return MOSQ_ERR_NOMEM;
+	}
+	ea_pool_set_external(p->pool, on_external_sample, p);
 	p->start_ns = ea_mono_ns();
 	p->next_stats_ns = p->start_ns;
 	ea_broker_facts_read(&p->facts);

@@ -38,29 +38,37 @@ struct ea_pool {
 	_Atomic uint64_t results_pending;
 	_Atomic uint64_t results_pending_bytes;
 	_Atomic uint64_t results_dropped;
+
+	/* Samples of `external` routes: set once by the plugin before traffic. */
+	_Atomic(ea_external_fn) external_fn;
+	void *_Atomic external_ctx;
+	/* How results from other threads (external servers) are published:
+	 * copied from the first config, fixed for the pool's life. */
+	char *ext_topic; /* owned */
+	int ext_qos;
+	bool ext_retain;
+	uint64_t ext_max_results, ext_max_bytes;
 };
 
-/* Engine callback, on a worker thread: format and queue for the tick. */
-static void on_result(void *ctx, const ea_result *r)
+/* Formats a result and queues it for the tick; any thread. */
+static void queue_result(struct ea_pool *pool, const char *topic_template, int qos, bool retain,
+		uint64_t max_results, uint64_t max_bytes, const ea_result *r)
 {
-	struct worker *w = ctx;
-	struct ea_pool *pool = w->pool;
-	const ea_config *cfg = w->cfg;
 	char topic[TOPIC_BUF];
-	static _Thread_local char json[JSON_BUF]; /* 16 KiB, one per worker thread */
+	static _Thread_local char json[JSON_BUF]; /* 16 KiB, one per thread */
 	size_t tlen, jlen, size;
 	ea_outgoing *out;
 	char *block;
 
-	if(atomic_load_explicit(&pool->results_pending, memory_order_relaxed) >= cfg->max_pending_results){
+	if(atomic_load_explicit(&pool->results_pending, memory_order_relaxed) >= max_results){
 		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
 		return;
 	}
-	tlen = ea_result_topic(cfg->result_topic, r, topic, sizeof(topic));
+	tlen = ea_result_topic(topic_template, r, topic, sizeof(topic));
 	jlen = ea_result_to_json(r, json, sizeof(json));
 	size = sizeof(ea_outgoing) + tlen + 1 + jlen;
 	if(tlen == 0 || jlen == 0
-			|| atomic_load_explicit(&pool->results_pending_bytes, memory_order_relaxed) + size > cfg->max_pending_bytes){
+			|| atomic_load_explicit(&pool->results_pending_bytes, memory_order_relaxed) + size > max_bytes){
 		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
 		return;
 	}
@@ -76,8 +84,8 @@ static void on_result(void *ctx, const ea_result *r)
 	out->topic = block + sizeof(ea_outgoing);
 	out->payload = block + sizeof(ea_outgoing) + tlen + 1;
 	out->payload_len = (uint32_t)jlen;
-	out->qos = cfg->result_qos;
-	out->retain = cfg->result_retain;
+	out->qos = qos;
+	out->retain = retain;
 
 	pthread_mutex_lock(&pool->results_lock);
 	if(pool->results_tail != NULL) pool->results_tail->next = out;
@@ -86,6 +94,40 @@ static void on_result(void *ctx, const ea_result *r)
 	atomic_fetch_add_explicit(&pool->results_pending_bytes, size, memory_order_relaxed);
 	atomic_fetch_add_explicit(&pool->results_pending, 1, memory_order_release);
 	pthread_mutex_unlock(&pool->results_lock);
+}
+
+/* Engine callback, on a worker thread: format and queue for the tick. */
+static void on_result(void *ctx, const ea_result *r)
+{
+	struct worker *w = ctx;
+	const ea_config *cfg = w->cfg;
+
+	queue_result(w->pool, cfg->result_topic, cfg->result_qos, cfg->result_retain, cfg->max_pending_results,
+			cfg->max_pending_bytes, r);
+}
+
+/* Engine callback, on a worker thread: a sample for an external server. */
+static void on_external(void *ctx, const ea_external *x, const ea_sample *s)
+{
+	struct worker *w = ctx;
+	ea_external_fn fn = atomic_load_explicit(&w->pool->external_fn, memory_order_acquire);
+
+	if(fn != NULL) fn(atomic_load_explicit(&w->pool->external_ctx, memory_order_relaxed), x, s);
+}
+
+void ea_pool_set_external(ea_pool *pool, ea_external_fn fn, void *ctx)
+{
+	atomic_store_explicit(&pool->external_ctx, ctx, memory_order_relaxed);
+	atomic_store_explicit(&pool->external_fn, fn, memory_order_release);
+}
+
+void ea_pool_add_result(ea_pool *pool, const ea_result *r)
+{
+	if(pool->ext_topic == NULL){
+		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
+		return;
+	}
+	queue_result(pool, pool->ext_topic, pool->ext_qos, pool->ext_retain, pool->ext_max_results, pool->ext_max_bytes, r);
 }
 
 static void *worker_main(void *arg)
@@ -152,6 +194,7 @@ void ea_pool_free(ea_pool *pool)
 		o = next;
 	}
 	pthread_mutex_destroy(&pool->results_lock);
+	free(pool->ext_topic);
 	free(pool);
 }
 
@@ -167,6 +210,11 @@ ea_pool *ea_pool_new(const ea_config *cfg, char *err, size_t err_len)
 	}
 	pool->cfg = cfg;
 	pool->budget.limit = cfg->queue_max_bytes;
+	pool->ext_topic = strdup(cfg->result_topic);
+	pool->ext_qos = cfg->result_qos;
+	pool->ext_retain = cfg->result_retain;
+	pool->ext_max_results = cfg->max_pending_results;
+	pool->ext_max_bytes = cfg->max_pending_bytes;
 	pthread_mutex_init(&pool->results_lock, NULL);
 	pool->workers = calloc(cfg->workers, sizeof(*pool->workers));
 	if(pool->workers == NULL){
@@ -193,6 +241,7 @@ ea_pool *ea_pool_new(const ea_config *cfg, char *err, size_t err_len)
 			ea_pool_free(pool);
 			return NULL;
 		}
+		ea_engine_set_external_fn(w->engine, on_external, w);
 	}
 	for(i = 0; i < pool->worker_count; i++){
 		struct worker *w = &pool->workers[i];

@@ -73,6 +73,14 @@ bool ea_pool_config_in_use(ea_pool *pool, const ea_config *cfg);
  * overflow byte budget, series, and waiting results at their largest. */
 uint64_t ea_pool_memory_bound(const ea_config *cfg);
 
+/* Sends the samples of `external` routes to fn (on worker threads; it
+ * must not block). Set once, before traffic, or NULL to stop. */
+void ea_pool_set_external(ea_pool *pool, ea_external_fn fn, void *ctx);
+
+/* Any thread: queues a result made elsewhere (an external server's) for
+ * the tick, with the result settings of the config the pool started with. */
+void ea_pool_add_result(ea_pool *pool, const ea_result *r);
+
 /* Sums the counters of all workers; any thread. */
 void ea_pool_stats_read(ea_pool *pool, ea_pool_stats *out);
 

@@ -109,13 +109,13 @@ def free_port():
 
 
 class Detectord:
-    def __init__(self, testcase, extra=(), config=CONFIG):
+    def __init__(self, testcase, extra=(), config=CONFIG, port=None):
         self.dir = tempfile.mkdtemp(prefix="ea-detectord-")
         testcase.addCleanup(shutil.rmtree, self.dir, True)
         self.config = os.path.join(self.dir, "config.yaml")
         with open(self.config, "w") as f:
             f.write(config)
-        self.port = free_port()
+        self.port = port if port is not None else free_port()
         self.log_path = os.path.join(self.dir, "detectord.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([DETECTORD, "--listen", "127.0.0.1:%d" % self.port, "--config", self.config,

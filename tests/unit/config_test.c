@@ -454,7 +454,7 @@ static void TEST_ea_config_load_string_should_report_file_line_column_and_key_pa
 			"t.yaml:2:5: key 'routes[0]': group 'pumps' is not declared under 'groups' (declare 'groups' before 'routes')" },
 		{ "routes:\n  - name: ''\n    detectors: []\n", "t.yaml:2:11: key 'routes[0].name': must not be empty" },
 		{ "routes:\n  - colour: red\n",
-			"t.yaml:2:5: key 'routes[0].colour': unknown key; known keys here: name, match, detectors" },
+			"t.yaml:2:5: key 'routes[0].colour': unknown key; known keys here: name, match, detectors, external" },
 		{ "just a scalar\n", "t.yaml:1:1: key '(top level)': expects a mapping of keys to values" },
 		{ "- a\n- b\n", "t.yaml:1:1: key '(top level)': expects a mapping of keys to values" },
 		{ "? [a]\n: 1\n", "t.yaml:1:3: key '(top level)': keys must be plain names" },
