@@ -36,7 +36,7 @@ SAN_UNIT_OBJ := $(UNIT_SRC:%.c=$(SAN)/%.o)
 TSAN_OBJ := $(UNIT_SRC:%.c=$(TSAN)/%.o) $(LIB_SRC:%.c=$(TSAN)/%.o) \
 	$(filter-out $(TSAN)/plugin/plugin.o $(TSAN)/plugin/external.o,$(PLUGIN_SRC:%.c=$(TSAN)/%.o))
 
-FUZZ_TARGETS := payload topic config engine timestamp
+FUZZ_TARGETS := payload topic config engine timestamp proto
 FUZZ_SECONDS ?= 60
 FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay-%)
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
@@ -119,6 +119,24 @@ $(BUILD)/unit-tests-tsan: $(TSAN_OBJ)
 # UBSan); run with libFuzzer by `make fuzz` (clang).
 $(BUILD)/fuzz-replay-%: $(SAN)/tests/fuzz/fuzz_%.o $(SAN)/tests/fuzz/replay_main.o $(SAN_LIB_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ $(LIB_LIBS)
+
+# The protobuf target needs the generated code.
+$(SAN)/tests/fuzz/fuzz_proto.o: tests/fuzz/fuzz_proto.c $(BUILD)/proto/anomaly_detector.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -O1 -I$(BUILD)/proto -c $< -o $@
+
+$(SAN)/proto/anomaly_detector.pb-c.o: $(BUILD)/proto/anomaly_detector.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -g -fPIC $(SANFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz-replay-proto: $(SAN)/tests/fuzz/fuzz_proto.o $(SAN)/tests/fuzz/replay_main.o \
+		$(SAN)/proto/anomaly_detector.pb-c.o $(SAN_LIB_OBJ)
+	$(CC) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ $(LIB_LIBS) -lprotobuf-c
+
+$(BUILD)/fuzz-proto: tests/fuzz/fuzz_proto.c $(BUILD)/proto/anomaly_detector.pb-c.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		$(CJSON_CFLAGS) -Idetectors -I$(BUILD)/proto -o $@ $^ $(LIB_LIBS) -lprotobuf-c
 
 $(BUILD)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)

@@ -129,9 +129,12 @@ static double context_novelty(struct auto_state *st, const ea_params *p, double 
 	double range = st->high - st->low;
 	uint64_t h = 0x9e3779b97f4a7c15ULL;
 
-	bin = range > 0 ? (int)floor((x - st->low) / range * levels) : 0;
-	if(bin < -1) bin = -1;
-	if(bin > levels) bin = levels;
+	{
+		/* clamp as a double: huge or infinite values must not overflow the cast */
+		double pos = range > 0 ? floor((x - st->low) / range * levels) : 0;
+		if(isnan(pos)) pos = 0;
+		bin = pos < -1 ? -1 : (pos > levels ? levels : (int)pos);
+	}
 	memmove(st->bins + 1, st->bins, AUTO_CONTEXT_MAX - 1);
 	st->bins[0] = (uint8_t)(bin + 1);
 	for(k = 0; k < context; k++){

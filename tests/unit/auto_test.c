@@ -205,6 +205,27 @@ static void TEST_auto_should_handle_a_flat_series_and_a_step_off_it(void)
 	auto_end(&r);
 }
 
+static void TEST_auto_should_survive_extreme_values(void)
+{
+	struct auto_run r;
+	double score;
+	int64_t i;
+	static const double extremes[] = { 1e308, -1e308, 1e308, 5e-324, -0.0, 1e300, -1e300 };
+
+	auto_begin(&r);
+	for(i = 0; i < 200; i++) observe(&r, (double)(i % 7), i * MINUTE_MS, NULL);
+	/* the range becomes infinite: no overflow in the bins (UBSan checks) */
+	for(i = 0; i < 7; i++){
+		observe(&r, extremes[i], (200 + i) * MINUTE_MS, &score);
+		CU_ASSERT(score >= 0.0 && score <= 1.0);
+	}
+	for(i = 0; i < 100; i++){
+		observe(&r, (double)(i % 7), (300 + i) * MINUTE_MS, &score);
+		CU_ASSERT(score >= 0.0 && score <= 1.0);
+	}
+	auto_end(&r);
+}
+
 void init_auto_tests(void)
 {
 	CU_pSuite s = CU_add_suite("auto", NULL, NULL);
@@ -215,6 +236,7 @@ void init_auto_tests(void)
 	CU_add_test(s, "TEST_auto_should_raise_when_a_day_departs_from_the_daily_profile",
 			TEST_auto_should_raise_when_a_day_departs_from_the_daily_profile);
 	CU_add_test(s, "TEST_auto_should_stay_quiet_on_stationary_noise", TEST_auto_should_stay_quiet_on_stationary_noise);
+	CU_add_test(s, "TEST_auto_should_survive_extreme_values", TEST_auto_should_survive_extreme_values);
 	CU_add_test(s, "TEST_auto_should_handle_a_flat_series_and_a_step_off_it",
 			TEST_auto_should_handle_a_flat_series_and_a_step_off_it);
 }
