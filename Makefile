@@ -43,7 +43,7 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 
 .SECONDARY:
 
-.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality bench-engine fuzz clean deps
+.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality bench-engine bench-detectord fuzz clean deps
 
 # The example detector library (examples/detectors/) and two libraries the
 # unit tests must refuse; built against the public header only.
@@ -165,6 +165,10 @@ $(BUILD)/bench-engine: $(BUILD)/tests/bench/engine_bench.o $(BUILD)/libedgeanoma
 
 bench-engine: $(BUILD)/bench-engine
 	$(BUILD)/bench-engine --json $(BUILD)/bench-engine.json $(ENGINE_ARGS)
+
+# StreamDetect server throughput over one and several streams.
+bench-detectord: $(BUILD)/edge-anomaly-detectord
+	/usr/bin/python3 tests/bench/bench_detectord.py --build $(BUILD) --json $(BUILD)/bench-detectord.json
 
 bench: all $(BUILD)/bench-loadgen $(BUILD)/bench-extsub $(BUILD)/bench-engine
 	/usr/bin/python3 tests/bench/run_bench.py $(BENCH_ARGS)
