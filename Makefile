@@ -177,6 +177,9 @@ install: all
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXAMPLEDIR)
 	install -m 0755 $(BUILD)/edge_anomaly.so $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so
 	install -m 0755 $(BUILD)/edge-anomaly $(DESTDIR)$(BINDIR)/edge-anomaly
+	install -m 0755 $(BUILD)/edge-anomaly-detectord $(DESTDIR)$(BINDIR)/edge-anomaly-detectord
+	install -d $(DESTDIR)$(EXAMPLEDIR)/proto
+	install -m 0644 proto/anomaly_detector.proto $(DESTDIR)$(EXAMPLEDIR)/proto/
 	install -m 0644 conf/config.yaml conf/demo.yaml conf/mosquitto.conf $(DESTDIR)$(EXAMPLEDIR)/
 	install -d $(DESTDIR)$(PREFIX)/include/edge-anomaly $(DESTDIR)$(PLUGINDIR)/detectors $(DESTDIR)$(EXAMPLEDIR)/detectors
 	install -m 0644 include/edge-anomaly/detector.h $(DESTDIR)$(PREFIX)/include/edge-anomaly/detector.h
@@ -187,7 +190,8 @@ install: all
 		install -m 0644 conf/config.yaml $(DESTDIR)$(SYSCONFDIR)/edge-anomaly/config.yaml
 
 uninstall:
-	rm -f $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so $(DESTDIR)$(BINDIR)/edge-anomaly
+	rm -f $(DESTDIR)$(PLUGINDIR)/edge_anomaly.so $(DESTDIR)$(BINDIR)/edge-anomaly $(DESTDIR)$(BINDIR)/edge-anomaly-detectord
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/proto/anomaly_detector.proto
 	rm -f $(DESTDIR)$(EXAMPLEDIR)/config.yaml $(DESTDIR)$(EXAMPLEDIR)/demo.yaml $(DESTDIR)$(EXAMPLEDIR)/mosquitto.conf
 	rm -f $(DESTDIR)$(PREFIX)/include/edge-anomaly/detector.h $(DESTDIR)$(PLUGINDIR)/detectors/libea_example_hysteresis.so
 	rm -f $(DESTDIR)$(EXAMPLEDIR)/detectors/hysteresis.c

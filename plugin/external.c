@@ -435,13 +435,19 @@ static void *client_main(void *arg)
 
 	c->cq = grpc_completion_queue_create_for_next(NULL);
 	c->status_details = grpc_empty_slice();
-	c->channel = make_channel(c);
-	if(c->channel == NULL){
-		fprintf(stderr, "edge-anomaly: external %s: cannot read the TLS files\n", c->target);
-	}
 	while(!atomic_load(&c->stop)){
 		int64_t now = ea_mono_ns();
 		grpc_event ev;
+
+		if(c->channel == NULL && now >= retry_at_ns){
+			/* TLS files unreadable: say so, and try again (they may be fixed) */
+			c->channel = make_channel(c);
+			if(c->channel == NULL){
+				fprintf(stderr, "edge-anomaly: external %s: cannot read the TLS files (%s%s%s); retrying in 5 s\n",
+						c->target, c->tls_ca, c->tls_cert ? ", " : "", c->tls_cert ? c->tls_cert : "");
+				retry_at_ns = now + INT64_C(5000000000);
+			}
+		}
 
 		if(c->call == NULL && c->channel != NULL && now >= retry_at_ns) open_stream(c);
 		if(c->call != NULL) send_next(c);

@@ -143,6 +143,33 @@ class Detectord:
         self.log.close()
 
 
+def make_certs(testcase):
+    """A CA, a server certificate for localhost/127.0.0.1 and a client
+    certificate, made by openssl in a temp dir removed by the test's
+    cleanup; returns (dir, read(name) -> bytes)."""
+    d = tempfile.mkdtemp(prefix="ea-certs-")
+    testcase.addCleanup(shutil.rmtree, d, True)
+
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+         "-subj", "/CN=edge-anomaly test CA")
+    for name in ("server", "client"):
+        ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
+             "-subj", "/CN=" + ("localhost" if name == "server" else "mapper-1"))
+        with open(os.path.join(d, name + ".ext"), "w") as f:
+            f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n" if name == "server"
+                    else "extendedKeyUsage=clientAuth\n")
+        ossl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext")
+
+    def read(name):
+        with open(os.path.join(d, name), "rb") as f:
+            return f.read()
+    return d, read
+
+
 def stream(channel, messages, metadata=None, timeout=10):
     call = channel.stream_stream(METHOD, request_serializer=lambda b: b, response_deserializer=lambda b: b)
     return [decode_response(r) for r in call(iter(messages), metadata=metadata, timeout=timeout)]
@@ -240,31 +267,8 @@ class DetectordTest(unittest.TestCase):
             out = stream(ch, [encode_data("a", "", "temp", "1")], metadata=[("authorization", "Bearer s3cret")])
             self.assertEqual(out[0]["status"], "ok")
 
-    def make_certs(self):
-        d = tempfile.mkdtemp(prefix="ea-certs-")
-        self.addCleanup(shutil.rmtree, d, True)
-
-        def ossl(*args):
-            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=edge-anomaly test CA")
-        for name in ("server", "client"):
-            ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
-                 "-subj", "/CN=" + ("localhost" if name == "server" else "mapper-1"))
-            with open(os.path.join(d, name + ".ext"), "w") as f:
-                f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n" if name == "server"
-                        else "extendedKeyUsage=clientAuth\n")
-            ossl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                 "-out", name + ".pem", "-days", "2", "-extfile", name + ".ext")
-
-        def read(name):
-            with open(os.path.join(d, name), "rb") as f:
-                return f.read()
-        return d, read
-
     def test_tls_and_mutual_tls(self):
-        d, read = self.make_certs()
+        d, read = make_certs(self)
         tls = Detectord(self, extra=("--tls-cert", os.path.join(d, "server.pem"),
                                      "--tls-key", os.path.join(d, "server.key")))
         creds = grpc.ssl_channel_credentials(root_certificates=read("ca.pem"))

@@ -5,12 +5,13 @@ come back as results like a local detector's; when the server is killed
 mid-stream the broker keeps delivering, samples wait in the buffer and
 are counted, and the stream resumes when the server is back (the
 reconnect time is measured and printed)."""
+import os
 import time
 import unittest
 
 from broker import (RESULT_PREFIX, connect, require_broker, start_broker, sys_stats, twin_update,
                     twin_update_topic, wait_result)
-from test_detectord import DETECTORD, Detectord, free_port  # noqa: F401 (DETECTORD: built check)
+from test_detectord import Detectord, free_port, make_certs
 
 SERVER_CONFIG = """\
 routes:
@@ -82,6 +83,39 @@ class ExternalTest(unittest.TestCase):
         self.assertEqual(b["external/dropped"], 0)
         raised = [r for _, r in results_of(results, "boiler-9") if r["anomaly"]]
         self.assertGreaterEqual(len(raised), 2, "the outage's out-of-range samples raised again after the restart")
+
+
+    def test_tls_client_certificate_and_token(self):
+        """The route's tls (CA, client certificate) and token reach a
+        detectord that requires mutual TLS and a bearer token."""
+        certs, _ = make_certs(self)
+        # mosquitto started as root runs the plugin as user mosquitto: let it read the test's keys
+        os.chmod(certs, 0o755)
+        for name in os.listdir(certs):
+            os.chmod(os.path.join(certs, name), 0o644)
+        token = os.path.join(certs, "token")
+        with open(token, "w") as f:
+            f.write("t0ken\n")
+        port = free_port()
+        Detectord(self, config=SERVER_CONFIG, port=port,
+                  extra=("--tls-cert", os.path.join(certs, "server.pem"), "--tls-key", os.path.join(certs, "server.key"),
+                         "--tls-client-ca", os.path.join(certs, "ca.pem"), "--token-file", token))
+        config = """\
+routes:
+  - match: {property: temp}
+    detectors: []
+    external:
+      target: "localhost:%d"
+      tls: {ca: %s, cert: %s, key: %s}
+      token: t0ken
+""" % (port, os.path.join(certs, "ca.pem"), os.path.join(certs, "client.pem"), os.path.join(certs, "client.key"))
+        broker = start_broker(self, config_yaml=config)
+        results = connect(self, broker.port)
+        results.subscribe(RESULT_PREFIX + "#", qos=1)
+        pub = connect(self, broker.port)
+        pub.publish(twin_update_topic("boiler-tls"), twin_update({"temp": "500"}), qos=1)
+        _, r = wait_result(results, timeout=15, device="boiler-tls", anomaly=True)
+        self.assertEqual(r["kind"], "out-of-range")
 
 
 def results_of(client, device):
