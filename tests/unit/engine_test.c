@@ -382,6 +382,48 @@ static void TEST_ea_engine_sample_should_not_feed_desired_values_to_detectors(vo
 	free(rs);
 }
 
+struct external_seen {
+	int calls;
+	char target[64];
+	char device[64];
+};
+
+static void on_external_sample(void *ctx, const ea_external *x, const ea_sample *s)
+{
+	struct external_seen *seen = ctx;
+	seen->calls++;
+	snprintf(seen->target, sizeof(seen->target), "%s", x->target);
+	snprintf(seen->device, sizeof(seen->device), "%s", s->device);
+}
+
+/* Samples of a route with `external` reach the hook (reported values,
+ * once even when KubeEdge sends update and document); others do not. */
+static void TEST_ea_engine_sample_should_hand_external_routes_to_the_hook(void)
+{
+	ea_config *cfg = config("routes:\n  - match: {device: pump-*}\n    detectors: []\n"
+			"    external: {target: 'detectord:50051'}\n");
+	struct results *rs = results_new();
+	ea_engine *e = engine(cfg, 100, rs);
+	struct external_seen seen = { 0 };
+
+	ea_engine_set_external_fn(e, on_external_sample, &seen);
+	CU_ASSERT_EQUAL(message(e, "$hw/events/device/pump-1/twin/update",
+			"{\"timestamp\":5,\"twin\":{\"p\":{\"actual\":{\"value\":\"3\"},\"expected\":{\"value\":\"4\"}}}}", T0),
+			EA_ERR_OK);
+	CU_ASSERT_EQUAL(message(e, "$hw/events/device/pump-1/twin/update/document",
+			"{\"timestamp\":5,\"twin\":{\"p\":{\"last\":null,\"current\":{\"actual\":{\"value\":\"3\"}}}}}", T0),
+			EA_ERR_OK);
+	CU_ASSERT_EQUAL(seen.calls, 1); /* the actual value once; not the expected one */
+	CU_ASSERT_STRING_EQUAL(seen.target, "detectord:50051");
+	CU_ASSERT_STRING_EQUAL(seen.device, "pump-1");
+	CU_ASSERT_EQUAL(message(e, "$hw/events/device/valve-1/twin/update",
+			"{\"twin\":{\"p\":{\"actual\":{\"value\":\"3\"}}}}", T0), EA_ERR_OK);
+	CU_ASSERT_EQUAL(seen.calls, 1);
+	ea_engine_free(e);
+	ea_config_free(cfg);
+	free(rs);
+}
+
 static void TEST_ea_engine_sample_should_give_numeric_detectors_numbers_only(void)
 {
 	ea_config *cfg = config("default_chain: [{range: {max: 10}}, type]\n");
@@ -1233,6 +1275,7 @@ void init_engine_tests(void)
 		TEST(TEST_ea_engine_message_should_report_a_frozen_value_after_stuck_samples),
 		TEST(TEST_ea_engine_message_should_evict_the_least_recently_used_series_at_max_series),
 		TEST(TEST_ea_engine_new_should_keep_at_least_one_series),
+		TEST(TEST_ea_engine_sample_should_hand_external_routes_to_the_hook),
 		TEST(TEST_ea_engine_sample_should_find_every_series_past_the_initial_table),
 		TEST(TEST_ea_engine_set_config_should_keep_unchanged_chains_and_restart_others),
 		TEST(TEST_ea_engine_stats_read_should_time_one_detector_call_in_64),
