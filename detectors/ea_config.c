@@ -1293,6 +1293,15 @@ void ea_config_describe(const ea_config *cfg, FILE *out)
 				r->property_glob ? r->property_glob : "*");
 		for(g = 0; g < r->group_count; g++) fprintf(out, " group=%s", r->groups[g]);
 		fprintf(out, "\n");
+		if(r->external.target != NULL){
+			char timeout[32];
+			ea_param_format(&dur, (double)r->external.timeout_ms, timeout, sizeof(timeout));
+			fprintf(out, "  external StreamDetect server %s: %s%s%s, timeout %s, buffer %llu samples\n",
+					r->external.target, r->external.tls_ca != NULL ? "TLS" : "plaintext",
+					r->external.tls_cert != NULL ? " with a client certificate" : "",
+					r->external.token != NULL ? ", bearer token" : "", timeout,
+					(unsigned long long)r->external.buffer);
+		}
 		describe_chain(&r->chain, out);
 	}
 	fprintf(out, "default chain (series no route matches):\n");
