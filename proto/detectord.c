@@ -422,19 +422,25 @@ static void on_write(struct stream *s, bool ok)
 static void dispatch(struct tag *t, bool ok)
 {
 	struct stream *s = t->s;
+	enum op op = t->op; /* t lives inside s, which the handlers may free */
 
-	if(t->op != OP_NEW_CALL) s->pending--;
-	switch(t->op){
-	case OP_NEW_CALL: on_new_call(s, ok); break;
+	if(op == OP_NEW_CALL){
+		on_new_call(s, ok);
+		return;
+	}
+	s->pending--;
+	switch(op){
 	case OP_READ: on_read(s, ok); break;
 	case OP_WRITE: on_write(s, ok); break;
-	case OP_STATUS: break;
 	case OP_CLOSED:
 		if(s->cancelled && !s->finishing) s->finishing = true; /* nothing more will be read */
 		break;
-	case OP_SHUTDOWN: break;
+	case OP_STATUS:
+	case OP_NEW_CALL:
+	case OP_SHUTDOWN:
+		break;
 	}
-	if(t->op != OP_NEW_CALL && s->pending == 0 && s->finishing) stream_free(s);
+	if(s->pending == 0 && s->finishing) stream_free(s);
 }
 
 static void print_stats(const struct daemon *d, const char *when)
