@@ -18,7 +18,7 @@ CJSON_LIBS := $(shell $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson)
 YAML_LIBS := $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null || echo -lyaml)
 
 ALL_CFLAGS = $(WARNFLAGS) $(BASEFLAGS) $(CJSON_CFLAGS) -Idetectors -Iplugin $(CFLAGS)
-LIB_LIBS = $(CJSON_LIBS) $(YAML_LIBS) -lm -ldl -pthread
+LIB_LIBS = $(CJSON_LIBS) $(YAML_LIBS) -lsqlite3 -lm -ldl -pthread
 
 # Every detectors/*.c is part of the library and every tools/*.c of the CLI.
 LIB_SRC := $(sort $(wildcard detectors/*.c))

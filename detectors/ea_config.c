@@ -85,6 +85,7 @@ void ea_config_free(ea_config *cfg)
 	free(cfg->routes);
 	free_chain(&cfg->default_chain);
 	free(cfg->result_topic);
+	free(cfg->mirror_path);
 	free(cfg);
 }
 
@@ -141,6 +142,10 @@ ea_config *ea_config_defaults(void)
 	cfg->max_pending_results = 10000;
 	cfg->max_pending_bytes = UINT64_C(8) << 20;
 	cfg->result_qos = 1;
+	cfg->mirror_retention_ms = INT64_C(7) * 86400000;
+	cfg->mirror_max_size = UINT64_C(1) << 30;
+	cfg->mirror_samples = true;
+	cfg->mirror_results = true;
 	cfg->result_retain = false;
 	cfg->repeat_interval_ms = 60000;
 	cfg->stats_interval_ms = 10000;
@@ -930,6 +935,68 @@ static bool h_ext_buffer(struct loader *ld, const yaml_node_t *v, const char *pa
 	return true;
 }
 
+static bool h_route_mirror(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	bool b;
+	if(!get_bool(ld, v, path, &b)) return false;
+	((ea_route *)t)->mirror = b ? 1 : 0;
+	return true;
+}
+
+static bool h_mirror_path(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	free(ld->cfg->mirror_path);
+	ld->cfg->mirror_path = NULL;
+	if(!get_string(ld, v, path, &ld->cfg->mirror_path)) return false;
+	if(ld->cfg->mirror_path[0] == '\0'){
+		fail(ld, v, path, "must not be empty");
+		return false;
+	}
+	return true;
+}
+
+static bool h_mirror_retention(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_duration(ld, v, path, 0, INT64_C(3650) * 86400000, &ld->cfg->mirror_retention_ms);
+}
+
+static bool h_mirror_max_size(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_size(ld, v, path, 0, UINT64_C(1) << 50, &ld->cfg->mirror_max_size);
+}
+
+static bool h_mirror_samples(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_bool(ld, v, path, &ld->cfg->mirror_samples);
+}
+
+static bool h_mirror_results(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_bool(ld, v, path, &ld->cfg->mirror_results);
+}
+
+static bool h_mirror(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	static const struct key_spec specs[] = {
+		{ "path", h_mirror_path },
+		{ "retention", h_mirror_retention },
+		{ "max_size", h_mirror_max_size },
+		{ "samples", h_mirror_samples },
+		{ "results", h_mirror_results },
+	};
+	if(!walk_mapping(ld, v, path, specs, sizeof(specs) / sizeof(specs[0]), t)) return false;
+	if(ld->cfg->mirror_path == NULL){
+		fail(ld, v, path, "needs 'path' (the SQLite database file)");
+		return false;
+	}
+	return true;
+}
+
 static bool h_route_external(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	static const struct key_spec specs[] = {
@@ -957,6 +1024,7 @@ static bool h_routes(struct loader *ld, const yaml_node_t *v, const char *path, 
 		{ "match", h_route_match },
 		{ "detectors", h_route_detectors },
 		{ "external", h_route_external },
+		{ "mirror", h_route_mirror },
 	};
 	ea_config *cfg = ld->cfg;
 	yaml_node_item_t *it;
@@ -984,6 +1052,7 @@ static bool h_routes(struct loader *ld, const yaml_node_t *v, const char *path, 
 		memset(r, 0, sizeof(*r));
 		r->line = item != NULL ? (int)item->start_mark.line + 1 : 0;
 		r->chain.count = SIZE_MAX; /* "detectors" not given yet */
+		r->mirror = -1;
 		if(!walk_mapping(ld, item, rpath, specs, sizeof(specs) / sizeof(specs[0]), r)){
 			if(r->chain.count == SIZE_MAX) r->chain.count = 0;
 			return false;
@@ -1035,6 +1104,7 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 		{ "stats_interval", h_stats_interval },
 		{ "idle_check", h_idle_check },
 		{ "detector_libraries", h_detector_libraries },
+		{ "mirror", h_mirror },
 		{ "default_chain", h_default_chain },
 		{ "routes", h_routes },
 	};
@@ -1076,6 +1146,12 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 	if(cfg->topic_count == 0){
 		fail(ld, root, "topics", "no topic is tapped: give at least one filter");
 		return NULL;
+	}
+	/* which chains' samples go to the mirror */
+	cfg->default_chain.mirror = cfg->mirror_path != NULL && cfg->mirror_samples;
+	for(i = 0; i < cfg->route_count; i++){
+		ea_route *r = &cfg->routes[i];
+		r->chain.mirror = cfg->mirror_path != NULL && (r->mirror >= 0 ? r->mirror == 1 : cfg->mirror_samples);
 	}
 	return cfg;
 }

@@ -35,6 +35,7 @@ typedef struct ea_chain {
 	ea_detector_instance *items; /* owned by the config */
 	size_t count;
 	const ea_external *external; /* the route's, or NULL; borrowed */
+	bool mirror;                 /* its samples go to the data mirror */
 } ea_chain;
 
 /* A device group ("label"): devices matching any pattern belong to it.
@@ -57,6 +58,7 @@ typedef struct ea_route {
 	size_t group_count;
 	ea_chain chain;
 	ea_external external; /* target NULL: none */
+	int mirror;           /* route key `mirror`: -1 not given, 0 false, 1 true */
 } ea_route;
 
 typedef struct ea_config {
@@ -81,6 +83,13 @@ typedef struct ea_config {
 	ea_route *routes;
 	size_t route_count;
 	ea_chain default_chain;
+
+	/* The data mirror (`mirror:`); mirror_path NULL: off. */
+	char *mirror_path;          /* owned */
+	int64_t mirror_retention_ms;/* 0 keeps everything */
+	uint64_t mirror_max_size;   /* bytes; 0: no cap */
+	bool mirror_samples;        /* samples of routes without `mirror:` (and the default chain) */
+	bool mirror_results;        /* every result */
 
 	char *result_topic;         /* template with {namespace} {device} {property} */
 	int result_qos;

@@ -59,6 +59,8 @@ struct ea_engine {
 	void *verdict_ctx;
 	ea_external_fn on_external; /* NULL: samples of external routes stay here */
 	void *external_ctx;
+	ea_sample_fn on_mirror;     /* NULL: no mirror */
+	void *mirror_ctx;
 	size_t max_series;
 
 	ea_series **buckets;
@@ -552,6 +554,7 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 	s->last_number = sample->number;
 	set_last_text(s, sample->text);
 
+	if(s->chain->mirror && e->on_mirror != NULL) e->on_mirror(e->mirror_ctx, sample);
 	if(s->chain->external != NULL && e->on_external != NULL) e->on_external(e->external_ctx, s->chain->external, sample);
 	for(i = 0; i < s->chain->count; i++){
 		ea_verdict v;
@@ -565,6 +568,12 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 		apply_verdict(e, s, i, &v, sample->time_ms, sample->arrival_ms,
 				sample->text, sample->has_number, sample->number);
 	}
+}
+
+void ea_engine_set_mirror_fn(ea_engine *e, ea_sample_fn fn, void *ctx)
+{
+	e->on_mirror = fn;
+	e->mirror_ctx = ctx;
 }
 
 void ea_engine_set_external_fn(ea_engine *e, ea_external_fn fn, void *ctx)

@@ -17,6 +17,7 @@
 #include "ea.h"
 #include "ea_config.h"
 #include "ea_detector.h"
+#include "ea_payload.h"
 
 typedef struct ea_engine ea_engine;
 
@@ -108,6 +109,10 @@ void ea_engine_sample(ea_engine *engine, const ea_sample *sample);
  * engine's thread; it must not block. All borrowed, valid during the call. */
 typedef void (*ea_external_fn)(void *ctx, const ea_external *external, const ea_sample *sample);
 void ea_engine_set_external_fn(ea_engine *engine, ea_external_fn fn, void *ctx);
+
+/* Reported samples (after de-duplication) of chains with `mirror` set are
+ * also handed to this function, on the engine's thread; it must not block. */
+void ea_engine_set_mirror_fn(ea_engine *engine, ea_sample_fn fn, void *ctx);
 
 /* Calls fn for every verdict from now on (NULL: stop); costs nothing when
  * unset. Verdicts of NORMAL carry no reason unless something was raised. */

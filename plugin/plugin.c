@@ -29,6 +29,7 @@
 
 #include "ea_config.h"
 #include "ea_engine.h"
+#include "ea_mirror.h"
 #include "external.h"
 #include "pool.h"
 #include "tick_check.h"
@@ -52,6 +53,7 @@ struct ea_plugin {
 	size_t retired_count;
 	ea_pool *pool;             /* owned */
 	ea_ext_hub *external;      /* owned; clients start on the first sample of an `external` route */
+	ea_mirror *mirror;         /* owned; NULL without `mirror:` */
 
 	/* Written and read on the broker thread only. */
 	uint64_t received;
@@ -172,6 +174,16 @@ static void publish_stats(struct ea_plugin *p)
 		publish_counter("external/lost_in_flight", x.lost_in_flight);
 		publish_counter("external/reconnects", x.reconnects);
 		publish_counter("external/errors", x.errors);
+	}
+	{
+		ea_mirror_stats m;
+		ea_mirror_stats_read(p->mirror, &m);
+		publish_counter("mirror/samples", m.samples_written);
+		publish_counter("mirror/results", m.results_written);
+		publish_counter("mirror/dropped", m.dropped);
+		publish_counter("mirror/queued", m.queued);
+		publish_counter("mirror/write_errors", m.write_errors);
+		publish_counter("mirror/deleted", m.deleted);
 	}
 	publish_counter("workers", s.workers); /* last: ends a batch */
 
@@ -345,6 +357,7 @@ static void plugin_free(struct ea_plugin *p)
 	}
 	ea_pool_free(p->pool); /* joins the workers: no config is in use after this */
 	ea_ext_hub_free(p->external); /* after the workers, which submit to it */
+	ea_mirror_close(p->mirror);   /* after the workers and clients: writes what is queued */
 	for(i = 0; i < p->retired_count; i++) ea_config_free(p->retired[i]);
 	ea_config_free(p->cfg);
 	free(p->config_path);
@@ -435,6 +448,17 @@ EA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **us
 		return MOSQ_ERR_NOMEM;
 	}
 	ea_pool_set_external(p->pool, on_external_sample, p);
+	if(p->cfg->mirror_path != NULL){
+		ea_mirror_settings ms = { .path = p->cfg->mirror_path, .retention_ms = p->cfg->mirror_retention_ms,
+			.max_size = p->cfg->mirror_max_size };
+		p->mirror = ea_mirror_open(&ms, err, sizeof(err));
+		if(p->mirror == NULL){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "edge-anomaly: %s", err);
+			plugin_free(p);
+			return MOSQ_ERR_UNKNOWN;
+		}
+		ea_pool_set_mirror(p->pool, p->mirror, p->cfg->mirror_results);
+	}
 	p->start_ns = ea_mono_ns();
 	p->next_stats_ns = p->start_ns;
 	ea_broker_facts_read(&p->facts);

@@ -5,6 +5,8 @@
  */
 #include "pool.h"
 
+#include "ea_mirror.h"
+
 #include "ea_topic.h"
 
 #include <pthread.h>
@@ -39,6 +41,9 @@ struct ea_pool {
 	_Atomic uint64_t results_pending_bytes;
 	_Atomic uint64_t results_dropped;
 
+	/* The data mirror, or NULL: set once by the plugin before traffic. */
+	ea_mirror *_Atomic mirror;
+	_Atomic bool mirror_results;
 	/* Samples of `external` routes: set once by the plugin before traffic. */
 	_Atomic(ea_external_fn) external_fn;
 	void *_Atomic external_ctx;
@@ -96,12 +101,33 @@ static void queue_result(struct ea_pool *pool, const char *topic_template, int q
 	pthread_mutex_unlock(&pool->results_lock);
 }
 
+static void mirror_result(struct ea_pool *pool, const ea_result *r)
+{
+	ea_mirror *m = atomic_load_explicit(&pool->mirror, memory_order_acquire);
+	if(m != NULL && atomic_load_explicit(&pool->mirror_results, memory_order_relaxed)) ea_mirror_result(m, r);
+}
+
+/* Engine callback, on a worker thread: a sample of a mirrored chain. */
+static void on_mirror_sample(void *ctx, const ea_sample *s)
+{
+	struct worker *w = ctx;
+	ea_mirror *m = atomic_load_explicit(&w->pool->mirror, memory_order_acquire);
+	if(m != NULL) ea_mirror_sample(m, s);
+}
+
+void ea_pool_set_mirror(ea_pool *pool, ea_mirror *mirror, bool results)
+{
+	atomic_store_explicit(&pool->mirror_results, results, memory_order_relaxed);
+	atomic_store_explicit(&pool->mirror, mirror, memory_order_release);
+}
+
 /* Engine callback, on a worker thread: format and queue for the tick. */
 static void on_result(void *ctx, const ea_result *r)
 {
 	struct worker *w = ctx;
 	const ea_config *cfg = w->cfg;
 
+	mirror_result(w->pool, r);
 	queue_result(w->pool, cfg->result_topic, cfg->result_qos, cfg->result_retain, cfg->max_pending_results,
 			cfg->max_pending_bytes, r);
 }
@@ -123,6 +149,7 @@ void ea_pool_set_external(ea_pool *pool, ea_external_fn fn, void *ctx)
 
 void ea_pool_add_result(ea_pool *pool, const ea_result *r)
 {
+	mirror_result(pool, r);
 	if(pool->ext_topic == NULL){
 		atomic_fetch_add_explicit(&pool->results_dropped, 1, memory_order_relaxed);
 		return;
@@ -242,6 +269,7 @@ ea_pool *ea_pool_new(const ea_config *cfg, char *err, size_t err_len)
 			return NULL;
 		}
 		ea_engine_set_external_fn(w->engine, on_external, w);
+		ea_engine_set_mirror_fn(w->engine, on_mirror_sample, w);
 	}
 	for(i = 0; i < pool->worker_count; i++){
 		struct worker *w = &pool->workers[i];

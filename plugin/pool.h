@@ -73,6 +73,12 @@ bool ea_pool_config_in_use(ea_pool *pool, const ea_config *cfg);
  * overflow byte budget, series, and waiting results at their largest. */
 uint64_t ea_pool_memory_bound(const ea_config *cfg);
 
+/* Records samples of mirrored chains, and every result if `results`, in
+ * the data mirror (borrowed; it must outlive the pool's workers). Set once,
+ * before traffic. */
+struct ea_mirror;
+void ea_pool_set_mirror(ea_pool *pool, struct ea_mirror *mirror, bool results);
+
 /* Sends the samples of `external` routes to fn (on worker threads; it
  * must not block). Set once, before traffic, or NULL to stop. */
 void ea_pool_set_external(ea_pool *pool, ea_external_fn fn, void *ctx);

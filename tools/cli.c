@@ -28,6 +28,8 @@ static const struct subcommand subcommands[] = {
 		"load a YAML config and print the resolved routes and detectors" },
 	{ "replay", ea_cmd_replay, "--input CSV|--capture JSONL --output F",
 		"run recorded readings or captured messages through the detectors" },
+	{ "export", ea_cmd_export, "--db FILE [filters]",
+		"write the data mirror's samples, with their anomaly state, as CSV or JSON lines" },
 	{ "help", ea_cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 	{ "--help", ea_cmd_help, NULL, NULL },
 	{ "-h", ea_cmd_help, NULL, NULL },
@@ -59,7 +61,8 @@ void ea_cli_usage(FILE *out)
 		char left[64];
 		if(c->args == NULL) continue;
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
-		fprintf(out, "  %-24s %s\n", left, c->summary);
+		if(strlen(left) > 24) fprintf(out, "  %s\n  %-24s %s\n", left, "", c->summary);
+		else fprintf(out, "  %-24s %s\n", left, c->summary);
 	}
 	fprintf(out, "  %-24s %s\n", "--version", "print the version");
 	fprintf(out, "\nRun '%s help SUBCOMMAND' for a subcommand's options.\n", EA_CLI_NAME);

@@ -32,6 +32,10 @@ int ea_cmd_check_config(int argc, char **argv);
  * (replay_cmd.c). */
 int ea_cmd_replay(int argc, char **argv);
 
+/* `edge-anomaly export --db FILE ...`: the data mirror as a dataset
+ * (export_cmd.c). */
+int ea_cmd_export(int argc, char **argv);
+
 /* `edge-anomaly help [SUBCOMMAND]` and `--help` (cli.c). */
 int ea_cmd_help(int argc, char **argv);
 

@@ -24,6 +24,7 @@ packages=(
 	libcunit1-dev
 	libgrpc-dev
 	libprotobuf-c-dev
+	libsqlite3-dev
 	protobuf-c-compiler
 	openssl
 	python3-paho-mqtt

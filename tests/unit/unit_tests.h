@@ -21,5 +21,6 @@ void init_nab_score_tests(void);
 void init_auto_tests(void);
 void init_detectors_more_tests(void);
 void init_abi_tests(void);
+void init_mirror_tests(void);
 
 #endif
