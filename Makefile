@@ -43,7 +43,7 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 
 .SECONDARY:
 
-.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality bench-engine bench-detectord fuzz clean deps
+.PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality bench-engine bench-detectord bench-mirror fuzz clean deps
 
 # The example detector library (examples/detectors/) and two libraries the
 # unit tests must refuse; built against the public header only.
@@ -165,6 +165,14 @@ $(BUILD)/bench-engine: $(BUILD)/tests/bench/engine_bench.o $(BUILD)/libedgeanoma
 
 bench-engine: $(BUILD)/bench-engine
 	$(BUILD)/bench-engine --json $(BUILD)/bench-engine.json $(ENGINE_ARGS)
+
+# Data mirror write rate against the tap rate, and export speed.
+$(BUILD)/bench-mirror: $(BUILD)/tests/bench/mirror_bench.o $(BUILD)/libedgeanomaly.a
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LIB_LIBS)
+
+bench-mirror: $(BUILD)/bench-mirror $(BUILD)/edge-anomaly
+	$(BUILD)/bench-mirror --db $(BUILD)/bench-mirror.db
+	$(BUILD)/edge-anomaly export --db $(BUILD)/bench-mirror.db --output /dev/null
 
 # StreamDetect server throughput over one and several streams.
 bench-detectord: $(BUILD)/edge-anomaly-detectord

@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct export_opts {
@@ -91,7 +92,8 @@ int ea_cmd_export(int argc, char **argv)
 	ea_config *cfg = NULL;
 	int64_t since = 0, until = 0;
 	uint64_t rows = 0, total = 0;
-	bool to_stdout, json, progress, ok = false;
+	bool to_stdout, json, progress, ok = false, direct = false;
+	struct stat target;
 	FILE *out = NULL;
 	int i, bind = 1, rc;
 	int64_t t0 = ea_mono_ns();
@@ -200,7 +202,16 @@ int ea_cmd_export(int argc, char **argv)
 		}
 	}
 
-	if(to_stdout){
+	if(!to_stdout && stat(o.output, &target) == 0 && !S_ISREG(target.st_mode)){
+		/* a device or a pipe (/dev/null, a FIFO): write to it directly,
+		 * never rename a file over it */
+		out = fopen(o.output, "w");
+		if(out == NULL){
+			fprintf(stderr, "%s export: cannot write %s: %s\n", EA_CLI_NAME, o.output, strerror(errno));
+			goto done;
+		}
+		direct = true;
+	}else if(to_stdout){
 		out = stdout;
 	}else{
 		int fd;
@@ -283,7 +294,9 @@ int ea_cmd_export(int argc, char **argv)
 	}
 	ok = true;
 done:
-	if(out != NULL && out != stdout){
+	if(direct){
+		if(fclose(out) != 0) ok = false;
+	}else if(out != NULL && out != stdout){
 		if(fclose(out) != 0) ok = false;
 		if(ok && rename(tmp_path, o.output) != 0){
 			snprintf(err, sizeof(err), "%s", strerror(errno));

@@ -87,8 +87,17 @@ static bool out_open(struct out_file *o, const char *path)
 {
 	int fd;
 	size_t len = strlen(path) + 16;
+	struct stat st;
 
 	o->path = path;
+	if(stat(path, &st) == 0 && !S_ISREG(st.st_mode)){
+		/* a device or a pipe (/dev/null, a FIFO): write to it directly,
+		 * never rename a file over it */
+		o->tmp_path = NULL;
+		o->f = fopen(path, "w");
+		if(o->f == NULL) fprintf(stderr, "%s replay: cannot write %s: %s\n", EA_CLI_NAME, path, strerror(errno));
+		return o->f != NULL;
+	}
 	o->tmp_path = malloc(len);
 	if(o->tmp_path == NULL) return false;
 	snprintf(o->tmp_path, len, "%s.tmpXXXXXX", path);
@@ -109,6 +118,10 @@ static bool out_commit(struct out_file *o)
 
 	ok = fclose(o->f) == 0 && ok;
 	o->f = NULL;
+	if(o->tmp_path == NULL){
+		if(!ok) fprintf(stderr, "%s replay: cannot write %s: %s\n", EA_CLI_NAME, o->path, strerror(errno));
+		return ok; /* written directly */
+	}
 	if(ok && rename(o->tmp_path, o->path) != 0) ok = false;
 	if(!ok){
 		fprintf(stderr, "%s replay: cannot write %s: %s\n", EA_CLI_NAME, o->path, strerror(errno));

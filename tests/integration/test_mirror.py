@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import tempfile
 import threading
@@ -81,6 +82,11 @@ class MirrorTest(unittest.TestCase):
         rows = [json.loads(line) for line in out.stdout.splitlines()]
         self.assertEqual([(r["value"], r["anomaly"], r["kind"]) for r in rows],
                          [(150, True, "out-of-range"), (160, True, "out-of-range")])
+
+        # a device is written to, never replaced by a renamed file
+        out = export("--db", self.db, "--output", "/dev/null")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertTrue(stat.S_ISCHR(os.stat("/dev/null").st_mode))
 
         path = os.path.join(self.dir, "out.csv")
         out = export("--db", self.db, "--output", path, "--namespace", "nowhere")

@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import random
+import stat
 import subprocess
 import tempfile
 import unittest
@@ -97,6 +98,12 @@ class ReplayCsvTest(unittest.TestCase):
         r = run("--input", src, "--output", self.path("out.csv"), "--detector", "range", "--param", "colour=red")
         self.assertEqual(r.returncode, 1)
         self.assertIn("colour", r.stderr)
+
+    def test_output_to_a_device_is_written_not_replaced(self):
+        src = self.write("in.csv", self.series(rows=20))
+        r = run("--input", src, "--output", "/dev/null", "--detector", "spike")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(stat.S_ISCHR(os.stat("/dev/null").st_mode))
 
     def test_every_timestamp_format_gives_the_same_verdicts(self):
         verdicts = {}
