@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct subcommand {
 	const char *name;
@@ -30,6 +31,8 @@ static const struct subcommand subcommands[] = {
 		"run recorded readings or captured messages through the detectors" },
 	{ "export", ea_cmd_export, "--db FILE [filters]",
 		"write the data mirror's samples, with their anomaly state, as CSV or JSON lines" },
+	{ "report", ea_cmd_report, "--db FILE [filters] --output F",
+		"write an HTML report of the data mirror: charts with anomalies marked, and their reasons" },
 	{ "help", ea_cmd_help, "[SUBCOMMAND]", "show this help, or a subcommand's" },
 	{ "--help", ea_cmd_help, NULL, NULL },
 	{ "-h", ea_cmd_help, NULL, NULL },
@@ -98,6 +101,16 @@ int ea_cmd_help(int argc, char **argv)
 	sub_argv[1] = help_flag;
 	sub_argv[2] = NULL;
 	return c->run(2, sub_argv);
+}
+
+void ea_cli_share_like_a_new_file(int fd)
+{
+	mode_t mask = umask(0);
+
+	umask(mask);
+	if(fchmod(fd, 0666 & ~mask) != 0){
+		/* the file stays 0600: safe, only less convenient */
+	}
 }
 
 int ea_cmd_version(int argc, char **argv)

@@ -36,11 +36,19 @@ int ea_cmd_replay(int argc, char **argv);
  * (export_cmd.c). */
 int ea_cmd_export(int argc, char **argv);
 
+/* `edge-anomaly report --db FILE ... --output F`: an HTML report of the
+ * data mirror (report_cmd.c). */
+int ea_cmd_report(int argc, char **argv);
+
 /* `edge-anomaly help [SUBCOMMAND]` and `--help` (cli.c). */
 int ea_cmd_help(int argc, char **argv);
 
 /* `edge-anomaly --version` (cli.c). */
 int ea_cmd_version(int argc, char **argv);
+
+/* Gives a file made by mkstemp (0600) the mode a new output file gets,
+ * 0666 less the umask (cli.c). */
+void ea_cli_share_like_a_new_file(int fd);
 
 /* Prints the tool's overall usage (cli.c). */
 void ea_cli_usage(FILE *out);

@@ -217,6 +217,7 @@ int ea_cmd_export(int argc, char **argv)
 		int fd;
 		snprintf(tmp_path, sizeof(tmp_path), "%s.tmpXXXXXX", o.output);
 		fd = mkstemp(tmp_path);
+	if(fd >= 0) ea_cli_share_like_a_new_file(fd);
 		if(fd < 0 || (out = fdopen(fd, "w")) == NULL){
 			fprintf(stderr, "%s export: cannot write %s: %s\n", EA_CLI_NAME, o.output, strerror(errno));
 			if(fd >= 0) close(fd);

@@ -29,6 +29,8 @@ packages=(
 	openssl
 	python3-paho-mqtt
 	python3-grpcio
+	python3-pil
+	chromium
 	valgrind
 )
 

@@ -102,6 +102,7 @@ static bool out_open(struct out_file *o, const char *path)
 	if(o->tmp_path == NULL) return false;
 	snprintf(o->tmp_path, len, "%s.tmpXXXXXX", path);
 	fd = mkstemp(o->tmp_path);
+	if(fd >= 0) ea_cli_share_like_a_new_file(fd);
 	if(fd < 0 || (o->f = fdopen(fd, "w")) == NULL){
 		fprintf(stderr, "%s replay: cannot write %s: %s\n", EA_CLI_NAME, path, strerror(errno));
 		if(fd >= 0) close(fd);

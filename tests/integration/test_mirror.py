@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import stat
@@ -47,6 +48,7 @@ class MirrorTest(unittest.TestCase):
 
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ea-mirror-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
         os.chmod(self.dir, 0o777)  # mosquitto may run the plugin as user mosquitto
         self.db = os.path.join(self.dir, "mirror.db")
 

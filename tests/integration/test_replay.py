@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import random
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -29,6 +30,7 @@ def run(*args):
 class ReplayCsvTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ea-replay-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -176,6 +178,7 @@ class ReplayCsvTest(unittest.TestCase):
 class ReplayCaptureTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="ea-replay-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
 
     def test_capture_runs_the_whole_pipeline(self):
         cfg = os.path.join(self.dir, "config.yaml")
