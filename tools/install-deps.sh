@@ -30,6 +30,7 @@ packages=(
 	python3-paho-mqtt
 	python3-grpcio
 	python3-pil
+	python3-pandas
 	chromium
 	valgrind
 )

@@ -85,6 +85,25 @@ class MirrorTest(unittest.TestCase):
         self.assertEqual([(r["value"], r["anomaly"], r["kind"]) for r in rows],
                          [(150, True, "out-of-range"), (160, True, "out-of-range")])
 
+        # pandas reads the file as is: typed columns, parsed timestamps
+        try:
+            import pandas
+        except ImportError:  # pragma: no cover - python3-pandas is in install-deps
+            pandas = None
+        if pandas is not None:
+            path = os.path.join(self.dir, "all.csv")
+            self.assertEqual(export("--db", self.db, "--output", path).returncode, 0)
+            frame = pandas.read_csv(path, parse_dates=["timestamp"])
+            self.assertEqual(list(frame.columns),
+                             ["namespace", "device", "property", "timestamp", "value", "anomaly", "kind", "detector"])
+            self.assertEqual(frame["value"].tolist(), [20, 150, 160, 30, 40])
+            self.assertEqual(int(frame["anomaly"].sum()), 2)
+            self.assertEqual(str(frame["timestamp"].dt.tz), "UTC")
+            self.assertEqual(frame.loc[1, "kind"], "out-of-range")
+            jl = os.path.join(self.dir, "all.jsonl")
+            self.assertEqual(export("--db", self.db, "--format", "jsonl", "--output", jl).returncode, 0)
+            self.assertEqual(pandas.read_json(jl, lines=True)["value"].tolist(), [20, 150, 160, 30, 40])
+
         # a device is written to, never replaced by a renamed file
         out = export("--db", self.db, "--output", "/dev/null")
         self.assertEqual(out.returncode, 0, out.stderr)
