@@ -22,7 +22,7 @@ LIB_LIBS = $(CJSON_LIBS) $(YAML_LIBS) -lsqlite3 -lm -ldl -pthread
 
 # Every detectors/*.c is part of the library and every tools/*.c of the CLI.
 LIB_SRC := $(sort $(wildcard detectors/*.c))
-PLUGIN_SRC := plugin/plugin.c plugin/queue.c plugin/pool.c plugin/tick_check.c plugin/external.c
+PLUGIN_SRC := plugin/plugin.c plugin/queue.c plugin/pool.c plugin/tick_check.c plugin/external.c plugin/status_sink.c
 CLI_SRC := $(sort $(wildcard tools/*.c))
 UNIT_SRC := tests/unit/main.c $(wildcard tests/unit/*_test.c) tests/bench/nab_score.c
 
@@ -31,10 +31,10 @@ PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
 SAN_LIB_OBJ := $(LIB_SRC:%.c=$(SAN)/%.o)
-SAN_PLUGIN_OBJ := $(filter-out $(SAN)/plugin/plugin.o $(SAN)/plugin/external.o,$(PLUGIN_SRC:%.c=$(SAN)/%.o))
+SAN_PLUGIN_OBJ := $(filter-out $(SAN)/plugin/plugin.o $(SAN)/plugin/external.o $(SAN)/plugin/status_sink.o,$(PLUGIN_SRC:%.c=$(SAN)/%.o))
 SAN_UNIT_OBJ := $(UNIT_SRC:%.c=$(SAN)/%.o)
 TSAN_OBJ := $(UNIT_SRC:%.c=$(TSAN)/%.o) $(LIB_SRC:%.c=$(TSAN)/%.o) \
-	$(filter-out $(TSAN)/plugin/plugin.o $(TSAN)/plugin/external.o,$(PLUGIN_SRC:%.c=$(TSAN)/%.o))
+	$(filter-out $(TSAN)/plugin/plugin.o $(TSAN)/plugin/external.o $(TSAN)/plugin/status_sink.o,$(PLUGIN_SRC:%.c=$(TSAN)/%.o))
 
 FUZZ_TARGETS := payload topic config engine timestamp proto
 FUZZ_SECONDS ?= 60
@@ -82,7 +82,7 @@ $(BUILD)/plugin/external.o: plugin/external.c $(BUILD)/proto/anomaly_detector.pb
 
 $(BUILD)/edge_anomaly.so: $(PLUGIN_OBJ) $(BUILD)/proto/anomaly_detector.pb-c.o $(BUILD)/libedgeanomaly.a
 	$(CC) -shared $(CFLAGS) -pthread -Wl,--no-undefined -Wl,--unresolved-symbols=ignore-in-object-files \
-		-o $@ $(PLUGIN_OBJ) $(BUILD)/proto/anomaly_detector.pb-c.o $(BUILD)/libedgeanomaly.a $(LIB_LIBS) $(GRPC_LIBS)
+		-o $@ $(PLUGIN_OBJ) $(BUILD)/proto/anomaly_detector.pb-c.o $(BUILD)/libedgeanomaly.a $(LIB_LIBS) $(GRPC_LIBS) -lcurl
 
 $(BUILD)/edge-anomaly: $(CLI_OBJ) $(BUILD)/libedgeanomaly.a
 	$(CC) $(CFLAGS) -pthread -o $@ $(CLI_OBJ) $(BUILD)/libedgeanomaly.a $(LIB_LIBS) -lmosquitto

@@ -86,6 +86,10 @@ void ea_config_free(ea_config *cfg)
 	free_chain(&cfg->default_chain);
 	free(cfg->result_topic);
 	free(cfg->mirror_path);
+	free(cfg->status_url);
+	free(cfg->status_token_file);
+	free(cfg->status_ca);
+	free(cfg->status_backlog);
 	free(cfg);
 }
 
@@ -145,6 +149,9 @@ ea_config *ea_config_defaults(void)
 	cfg->mirror_retention_ms = INT64_C(7) * 86400000;
 	cfg->mirror_max_size = UINT64_C(1) << 30;
 	cfg->mirror_samples = true;
+	cfg->status_interval_ms = 2000;
+	cfg->status_timeout_ms = 5000;
+	cfg->status_max_devices = 10000;
 	cfg->mirror_results = true;
 	cfg->result_retain = false;
 	cfg->repeat_interval_ms = 60000;
@@ -980,6 +987,75 @@ static bool h_mirror_results(struct loader *ld, const yaml_node_t *v, const char
 	return get_bool(ld, v, path, &ld->cfg->mirror_results);
 }
 
+static bool h_status_url(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	if(!get_string(ld, v, path, &ld->cfg->status_url)) return false;
+	if(strncmp(ld->cfg->status_url, "http://", 7) != 0 && strncmp(ld->cfg->status_url, "https://", 8) != 0){
+		fail(ld, v, path, "expects an http:// or https:// URL of EdgeCore's MetaServer, e.g. http://127.0.0.1:10550");
+		return false;
+	}
+	return true;
+}
+
+static bool h_status_token_file(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_string(ld, v, path, &ld->cfg->status_token_file);
+}
+
+static bool h_status_ca(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_string(ld, v, path, &ld->cfg->status_ca);
+}
+
+static bool h_status_backlog(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_string(ld, v, path, &ld->cfg->status_backlog);
+}
+
+static bool h_status_interval(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_duration(ld, v, path, 0, INT64_C(3600000), &ld->cfg->status_interval_ms);
+}
+
+static bool h_status_timeout(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_duration(ld, v, path, 100, INT64_C(600000), &ld->cfg->status_timeout_ms);
+}
+
+static bool h_status_max_devices(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	unsigned long long n;
+	(void)t;
+	if(!get_uint(ld, v, path, 1, 10000000, &n)) return false;
+	ld->cfg->status_max_devices = n;
+	return true;
+}
+
+static bool h_device_status(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	static const struct key_spec specs[] = {
+		{ "url", h_status_url },
+		{ "token_file", h_status_token_file },
+		{ "ca", h_status_ca },
+		{ "backlog", h_status_backlog },
+		{ "interval", h_status_interval },
+		{ "timeout", h_status_timeout },
+		{ "max_devices", h_status_max_devices },
+	};
+	if(!walk_mapping(ld, v, path, specs, sizeof(specs) / sizeof(specs[0]), t)) return false;
+	if(ld->cfg->status_url == NULL){
+		fail(ld, v, path, "needs 'url' (EdgeCore's MetaServer, e.g. http://127.0.0.1:10550)");
+		return false;
+	}
+	return true;
+}
+
 static bool h_mirror(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	static const struct key_spec specs[] = {
@@ -1105,6 +1181,7 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 		{ "idle_check", h_idle_check },
 		{ "detector_libraries", h_detector_libraries },
 		{ "mirror", h_mirror },
+		{ "device_status", h_device_status },
 		{ "default_chain", h_default_chain },
 		{ "routes", h_routes },
 	};

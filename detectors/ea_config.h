@@ -91,6 +91,15 @@ typedef struct ea_config {
 	bool mirror_samples;        /* samples of routes without `mirror:` (and the default chain) */
 	bool mirror_results;        /* every result */
 
+	/* Device state sent to DeviceStatus (`device_status:`); status_url NULL: off. */
+	char *status_url;           /* owned MetaServer base URL */
+	char *status_token_file;    /* owned, or NULL */
+	char *status_ca;            /* owned, or NULL */
+	char *status_backlog;       /* owned file for unsent state, or NULL */
+	int64_t status_interval_ms; /* at most one patch per device this often */
+	int64_t status_timeout_ms;
+	uint64_t status_max_devices;
+
 	char *result_topic;         /* template with {namespace} {device} {property} */
 	int result_qos;
 	bool result_retain;

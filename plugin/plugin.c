@@ -32,6 +32,7 @@
 #include "ea_mirror.h"
 #include "external.h"
 #include "pool.h"
+#include "status_sink.h"
 #include "tick_check.h"
 
 #include <stdio.h>
@@ -54,6 +55,7 @@ struct ea_plugin {
 	ea_pool *pool;             /* owned */
 	ea_ext_hub *external;      /* owned; clients start on the first sample of an `external` route */
 	ea_mirror *mirror;         /* owned; NULL without `mirror:` */
+	ea_status_sink *status;    /* owned; NULL without `device_status:` */
 
 	/* Written and read on the broker thread only. */
 	uint64_t received;
@@ -72,6 +74,18 @@ struct ea_plugin {
 };
 
 static void free_retired(struct ea_plugin *p);
+
+/* Any thread: a result for the device status sink. */
+static void status_result(void *ctx, const ea_result *r)
+{
+	ea_status_result(ctx, r);
+}
+
+/* The sink's thread: its messages go to the broker's log. */
+static void status_log(int level, const char *message)
+{
+	mosquitto_log_printf(level == 2 ? MOSQ_LOG_ERR : level == 1 ? MOSQ_LOG_WARNING : MOSQ_LOG_NOTICE, "%s", message);
+}
 
 /* A worker thread: a sample of a route with an external server. */
 static void on_external_sample(void *ctx, const ea_external *x, const ea_sample *s)
@@ -184,6 +198,17 @@ static void publish_stats(struct ea_plugin *p)
 		publish_counter("mirror/queued", m.queued);
 		publish_counter("mirror/write_errors", m.write_errors);
 		publish_counter("mirror/deleted", m.deleted);
+	}
+	{
+		ea_status_stats st;
+		ea_status_stats_read(p->status, &st);
+		publish_counter("status/devices", st.devices);
+		publish_counter("status/pending", st.pending);
+		publish_counter("status/patches", st.patches_sent);
+		publish_counter("status/failures", st.failures);
+		publish_counter("status/missing", st.missing);
+		publish_counter("status/dropped", st.dropped);
+		publish_counter("status/backlog_writes", st.backlog_writes);
 	}
 	publish_counter("workers", s.workers); /* last: ends a batch */
 
@@ -358,6 +383,7 @@ static void plugin_free(struct ea_plugin *p)
 	ea_pool_free(p->pool); /* joins the workers: no config is in use after this */
 	ea_ext_hub_free(p->external); /* after the workers, which submit to it */
 	ea_mirror_close(p->mirror);   /* after the workers and clients: writes what is queued */
+	ea_status_close(p->status);   /* keeps what is unsent in its backlog file */
 	for(i = 0; i < p->retired_count; i++) ea_config_free(p->retired[i]);
 	ea_config_free(p->cfg);
 	free(p->config_path);
@@ -458,6 +484,19 @@ EA_EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **us
 			return MOSQ_ERR_UNKNOWN;
 		}
 		ea_pool_set_mirror(p->pool, p->mirror, p->cfg->mirror_results);
+	}
+	if(p->cfg->status_url != NULL){
+		ea_status_settings ss = { .url = p->cfg->status_url, .token_file = p->cfg->status_token_file,
+			.ca_file = p->cfg->status_ca, .backlog_path = p->cfg->status_backlog,
+			.min_interval_ms = p->cfg->status_interval_ms, .timeout_ms = p->cfg->status_timeout_ms,
+			.max_devices = (size_t)p->cfg->status_max_devices, .log = status_log };
+		p->status = ea_status_open(&ss, err, sizeof(err));
+		if(p->status == NULL){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "edge-anomaly: %s", err);
+			plugin_free(p);
+			return MOSQ_ERR_UNKNOWN;
+		}
+		ea_pool_set_result_tap(p->pool, status_result, p->status);
 	}
 	p->start_ns = ea_mono_ns();
 	p->next_stats_ns = p->start_ns;

@@ -44,6 +44,9 @@ struct ea_pool {
 	/* The data mirror, or NULL: set once by the plugin before traffic. */
 	ea_mirror *_Atomic mirror;
 	_Atomic bool mirror_results;
+	/* Every result is also shown to this function (the device status sink). */
+	_Atomic(ea_result_fn) result_tap;
+	void *_Atomic result_tap_ctx;
 	/* Samples of `external` routes: set once by the plugin before traffic. */
 	_Atomic(ea_external_fn) external_fn;
 	void *_Atomic external_ctx;
@@ -104,7 +107,16 @@ static void queue_result(struct ea_pool *pool, const char *topic_template, int q
 static void mirror_result(struct ea_pool *pool, const ea_result *r)
 {
 	ea_mirror *m = atomic_load_explicit(&pool->mirror, memory_order_acquire);
+	ea_result_fn tap = atomic_load_explicit(&pool->result_tap, memory_order_acquire);
+
 	if(m != NULL && atomic_load_explicit(&pool->mirror_results, memory_order_relaxed)) ea_mirror_result(m, r);
+	if(tap != NULL) tap(atomic_load_explicit(&pool->result_tap_ctx, memory_order_relaxed), r);
+}
+
+void ea_pool_set_result_tap(ea_pool *pool, ea_result_fn fn, void *ctx)
+{
+	atomic_store_explicit(&pool->result_tap_ctx, ctx, memory_order_relaxed);
+	atomic_store_explicit(&pool->result_tap, fn, memory_order_release);
 }
 
 /* Engine callback, on a worker thread: a sample of a mirrored chain. */

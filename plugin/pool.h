@@ -79,6 +79,11 @@ uint64_t ea_pool_memory_bound(const ea_config *cfg);
 struct ea_mirror;
 void ea_pool_set_mirror(ea_pool *pool, struct ea_mirror *mirror, bool results);
 
+/* Shows every result (local and external) to fn too, on the thread that
+ * made it; fn must be thread-safe and must not block. Set once, before
+ * traffic. */
+void ea_pool_set_result_tap(ea_pool *pool, ea_result_fn fn, void *ctx);
+
 /* Sends the samples of `external` routes to fn (on worker threads; it
  * must not block). Set once, before traffic, or NULL to stop. */
 void ea_pool_set_external(ea_pool *pool, ea_external_fn fn, void *ctx);

@@ -25,6 +25,7 @@ packages=(
 	libgrpc-dev
 	libprotobuf-c-dev
 	libsqlite3-dev
+	libcurl4-openssl-dev
 	protobuf-c-compiler
 	openssl
 	python3-paho-mqtt
