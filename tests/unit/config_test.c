@@ -379,7 +379,7 @@ static void TEST_ea_config_load_string_should_report_file_line_column_and_key_pa
 		{ "workers: 2\nworkers: 3\n", "t.yaml:2:1: key 'workers': given twice" },
 		{ "wrokers: 2\n", "t.yaml:1:1: key 'wrokers': unknown key; known keys here: workers, queue, "
 			"max_series, max_pending_results, topics, extra_topics, devices, groups, results, "
-			"stats_interval, idle_check, detector_libraries, mirror, default_chain, routes" },
+			"stats_interval, idle_check, detector_libraries, mirror, device_status, default_chain, routes" },
 		{ "queue:\n  capacity: 8\n", "t.yaml:2:13: key 'queue.capacity': must be between 16 and 4194304, got 8" },
 		{ "queue:\n  max_bytes: lots\n",
 			"t.yaml:2:14: key 'queue.max_bytes': expects a size like 65536, 64KiB or 16MiB, got 'lots'" },
@@ -463,6 +463,14 @@ static void TEST_ea_config_load_string_should_report_file_line_column_and_key_pa
 			"t.yaml:3:39: key 'routes[0].external.buffer': must be between 1 and 10000000, got 0" },
 		{ "routes:\n  - detectors: []\n    external: {target: 'h:1', colour: red}\n",
 			"t.yaml:3:31: key 'routes[0].external.colour': unknown key; known keys here: target, tls, token, timeout, buffer" },
+		{ "device_status: {interval: 1s}\n",
+			"t.yaml:1:16: key 'device_status': needs 'url' (EdgeCore's MetaServer, e.g. http://127.0.0.1:10550)" },
+		{ "device_status: {url: 'ftp://x'}\n",
+			"t.yaml:1:22: key 'device_status.url': expects an http:// or https:// URL of EdgeCore's MetaServer, e.g. http://127.0.0.1:10550" },
+		{ "mirror: {retention: 1d}\n", "t.yaml:1:9: key 'mirror': needs 'path' (the SQLite database file)" },
+		{ "mirror: {path: m.db, max_size: lots}\n",
+			"t.yaml:1:32: key 'mirror.max_size': expects a size like 65536, 64KiB or 16MiB, got 'lots'" },
+		{ "routes:\n  - detectors: []\n    mirror: maybe\n", "t.yaml:3:13: key 'routes[0].mirror': expects true or false, got 'maybe'" },
 		{ "routes:\n  - colour: red\n",
 			"t.yaml:2:5: key 'routes[0].colour': unknown key; known keys here: name, match, detectors, external, mirror" },
 		{ "just a scalar\n", "t.yaml:1:1: key '(top level)': expects a mapping of keys to values" },
