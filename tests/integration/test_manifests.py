@@ -5,7 +5,9 @@ endpoints, a Device's model), and the example plugin configs load. No
 cluster runs on these machines, so nothing is applied."""
 import glob
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 import yaml
@@ -39,7 +41,7 @@ class ManifestTest(unittest.TestCase):
             if check is not None:
                 check(d, where)
         for kind in ("CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "DeviceModel", "Device",
-                     "Rule", "RuleEndpoint", "Deployment", "Service"):
+                     "Rule", "RuleEndpoint", "Deployment", "Service", "DaemonSet", "ConfigMap"):
             self.assertIn(kind, kinds)
         endpoints = {e["metadata"]["name"] for e in kinds["RuleEndpoint"]}
         for rule in kinds["Rule"]:
@@ -91,6 +93,26 @@ class ManifestTest(unittest.TestCase):
         self.assertTrue(containers and all(c.get("image") for c in containers), where)
         self.assertEqual(d["spec"]["selector"]["matchLabels"].items() <= d["spec"]["template"]["metadata"]["labels"].items(),
                          True, where)
+
+    def check_DaemonSet(self, d, where):
+        pod = d["spec"]["template"]["spec"]
+        self.assertTrue(pod["hostNetwork"], where)  # EdgeCore and mappers use 127.0.0.1:1883
+        self.assertIn("node-role.kubernetes.io/edge", pod["nodeSelector"], where)
+        self.assertTrue(any(t["key"] == "node-role.kubernetes.io/edge" for t in pod["tolerations"]), where)
+        self.assertTrue(pod["securityContext"]["runAsNonRoot"], where)
+        mounts = {m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+        self.assertIn("/mosquitto/config", mounts, where)
+
+    def test_daemonset_config_is_a_valid_plugin_config(self):
+        cm = [d for _, d in documents() if d["kind"] == "ConfigMap" and "edge-anomaly.yaml" in d.get("data", {})][0]
+        d = tempfile.mkdtemp(prefix="ea-manifest-")
+        self.addCleanup(shutil.rmtree, d, True)
+        path = os.path.join(d, "edge-anomaly.yaml")
+        with open(path, "w") as f:
+            f.write(cm["data"]["edge-anomaly.yaml"])
+        r = subprocess.run([CLI, "check-config", path], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("plugin_opt_config /mosquitto/config/edge-anomaly.yaml", cm["data"]["mosquitto.conf"])
 
     def test_router_rule_topic_matches_the_plugin_config(self):
         rule = [d for _, d in documents() if d["kind"] == "Rule"][0]
