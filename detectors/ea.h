@@ -65,7 +65,8 @@ typedef enum ea_source {
 	EA_SOURCE_TWIN_UPDATE = 0, /* $hw/events/device/.../twin/update */
 	EA_SOURCE_TWIN_DOCUMENT,   /* $hw/events/device/.../twin/update/document */
 	EA_SOURCE_DEVICE_STATE,    /* $hw/events/device/.../state/update */
-	EA_SOURCE_REPLAY           /* offline replay, tests */
+	EA_SOURCE_REPLAY,          /* offline replay, tests */
+	EA_SOURCE_EDGEX            /* edgex/events/device/... */
 } ea_source;
 
 typedef struct ea_sample {
@@ -85,6 +86,8 @@ typedef struct ea_sample {
 	bool desired;            /* twin "expected" (desired) value, not "actual" */
 	bool has_time;           /* time_ms came from the payload (else arrival) */
 	const char *event_id;    /* the message's "event_id"; "" when absent */
+	bool unscored;           /* a reading with no value to judge (EdgeX null,
+	                          * binary or object readings): counted only */
 } ea_sample;
 
 /* Parses `text` as `declared` into s->number, s->has_number, s->type_ok.
@@ -119,6 +122,11 @@ char *ea_format_time(int64_t ms, char *buf, size_t len);
  * milliseconds, with an optional fraction. The whole text must match.
  * Returns false for anything else or a time outside years 1..9999. */
 bool ea_parse_timestamp(const char *text, int64_t *out_ms);
+
+/* Decodes base64 (standard or URL alphabet, padding optional, line breaks
+ * ignored) into out; returns the bytes written, or SIZE_MAX for a
+ * character outside the alphabet, data after padding, or too small out. */
+size_t ea_base64_decode(const char *in, size_t len, unsigned char *out, size_t out_len);
 
 /* Parses "250ms", "30s", "5m", "2h", "1d" or a bare number of seconds into
  * milliseconds. Returns false on anything else (negative, junk, overflow). */

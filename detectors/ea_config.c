@@ -86,6 +86,8 @@ void ea_config_free(ea_config *cfg)
 	free_chain(&cfg->default_chain);
 	free(cfg->result_topic);
 	free(cfg->mirror_path);
+	free(cfg->edgex_namespace);
+	free(cfg->edgex_result_topic);
 	free(cfg->status_url);
 	free(cfg->status_token_file);
 	free(cfg->status_ca);
@@ -159,6 +161,8 @@ ea_config *ea_config_defaults(void)
 	cfg->idle_check_ms = 1000;
 	cfg->path = dup_str("(defaults)");
 	cfg->result_topic = dup_str(DEFAULT_RESULT_TOPIC);
+	cfg->edgex_namespace = dup_str("edgex");
+	cfg->edgex_result_topic = dup_str("edge-anomaly/edgex/{device}/{property}");
 	if(cfg->path == NULL || cfg->result_topic == NULL || !set_default_topics(cfg)
 			|| !default_chain(&cfg->default_chain)){
 		ea_config_free(cfg);
@@ -1037,6 +1041,49 @@ static bool h_status_max_devices(struct loader *ld, const yaml_node_t *v, const 
 	return true;
 }
 
+static bool h_edgex_namespace(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	free(ld->cfg->edgex_namespace);
+	ld->cfg->edgex_namespace = NULL;
+	if(!get_string(ld, v, path, &ld->cfg->edgex_namespace)) return false;
+	if(ld->cfg->edgex_namespace[0] == '\0' || strlen(ld->cfg->edgex_namespace) > EA_NAME_MAX
+			|| strpbrk(ld->cfg->edgex_namespace, "/+#") != NULL){
+		fail(ld, v, path, "expects a namespace name (no '/', '+' or '#', at most 256 bytes)");
+		return false;
+	}
+	return true;
+}
+
+static bool h_edgex_results_topic(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	free(ld->cfg->edgex_result_topic);
+	ld->cfg->edgex_result_topic = NULL;
+	if(!get_string(ld, v, path, &ld->cfg->edgex_result_topic)) return false;
+	if(strpbrk(ld->cfg->edgex_result_topic, "+#") != NULL || ld->cfg->edgex_result_topic[0] == '\0'){
+		fail(ld, v, path, "a result topic cannot be empty or contain the wildcards + or #");
+		return false;
+	}
+	return true;
+}
+
+static bool h_edgex(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	static const struct key_spec specs[] = {
+		{ "namespace", h_edgex_namespace },
+		{ "results_topic", h_edgex_results_topic },
+	};
+	ld->cfg->edgex_enabled = true;
+	if(v != NULL && v->type == YAML_SCALAR_NODE){
+		bool on;
+		if(!get_bool(ld, v, path, &on)) return false;
+		ld->cfg->edgex_enabled = on;
+		return true;
+	}
+	return walk_mapping(ld, v, path, specs, sizeof(specs) / sizeof(specs[0]), t);
+}
+
 static bool h_device_status(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	static const struct key_spec specs[] = {
@@ -1182,6 +1229,7 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 		{ "detector_libraries", h_detector_libraries },
 		{ "mirror", h_mirror },
 		{ "device_status", h_device_status },
+		{ "edgex", h_edgex },
 		{ "default_chain", h_default_chain },
 		{ "routes", h_routes },
 	};
@@ -1223,6 +1271,22 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 	if(cfg->topic_count == 0){
 		fail(ld, root, "topics", "no topic is tapped: give at least one filter");
 		return NULL;
+	}
+	/* EdgeX: its events are tapped too (unless `topics` already covers them) */
+	if(cfg->edgex_enabled){
+		bool covered = false;
+		for(i = 0; i < cfg->topic_count; i++)
+			covered = covered || ea_topic_matches(cfg->topics[i], "edgex/events/device/s/p/d/r");
+		if(!covered){
+			char **grown = realloc(cfg->topics, (cfg->topic_count + 1) * sizeof(char *));
+			if(grown == NULL || (grown[cfg->topic_count] = dup_str("edgex/events/device/#")) == NULL){
+				if(grown != NULL) cfg->topics = grown;
+				fail(ld, root, "edgex", "out of memory");
+				return NULL;
+			}
+			cfg->topics = grown;
+			cfg->topic_count++;
+		}
 	}
 	/* which chains' samples go to the mirror */
 	cfg->default_chain.mirror = cfg->mirror_path != NULL && cfg->mirror_samples;

@@ -100,6 +100,11 @@ typedef struct ea_config {
 	int64_t status_timeout_ms;
 	uint64_t status_max_devices;
 
+	/* EdgeX (`edgex:`): tapped when enabled. */
+	bool edgex_enabled;
+	char *edgex_namespace;      /* owned; the namespace of this EdgeX instance's devices */
+	char *edgex_result_topic;   /* owned template for their results */
+
 	char *result_topic;         /* template with {namespace} {device} {property} */
 	int result_qos;
 	bool result_retain;

@@ -505,6 +505,10 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 	size_t i;
 
 	stat_add(e, STAT_samples, 1);
+	if(sample->unscored){
+		stat_add(e, STAT_unscored, 1);
+		return;
+	}
 
 	hash = series_hash(sample->ns, sample->device, sample->property);
 	s = series_find(e, hash, sample->ns, sample->device, sample->property);
@@ -616,7 +620,16 @@ ea_err ea_engine_message(ea_engine *e, const char *topic, size_t topic_len,
 	ea_err rc;
 
 	stat_add(e, STAT_messages, 1);
-	if(ea_topic_parse(topic, topic_len, &info) != EA_ERR_OK
+	if(ea_topic_parse(topic, topic_len, &info) == EA_ERR_OK && info.kind == EA_TOPIC_EDGEX_EVENT){
+		if(!e->cfg->edgex_enabled){
+			stat_add(e, STAT_unsupported_topics, 1);
+			return EA_ERR_UNSUPPORTED;
+		}
+		/* the EdgeX instance's namespace, from the config */
+		info.ns = e->cfg->edgex_namespace;
+		info.ns_len = strlen(e->cfg->edgex_namespace);
+	}
+	if(info.kind == EA_TOPIC_UNKNOWN
 			|| !copy_name(ns, info.ns, info.ns_len) || !copy_name(device, info.device, info.device_len)){
 		stat_add(e, STAT_unsupported_topics, 1);
 		return EA_ERR_UNSUPPORTED;
@@ -627,6 +640,7 @@ ea_err ea_engine_message(ea_engine *e, const char *topic, size_t topic_len,
 	}
 	rc = ea_payload_parse(payload, payload_len, info.kind, ns, device, arrival_ms, on_sample, &ctx, NULL);
 	if(rc == EA_ERR_PARSE) stat_add(e, STAT_parse_errors, 1);
+	else if(rc == EA_ERR_UNSUPPORTED) stat_add(e, STAT_unsupported_payloads, 1);
 	return rc;
 }
 

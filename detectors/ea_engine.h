@@ -59,7 +59,9 @@ typedef void (*ea_verdict_fn)(void *ctx, const ea_sample *sample,
 	X(anomalies_cleared, "results clearing an anomaly")                       \
 	X(anomalies_repeated, "results repeating a raised anomaly")               \
 	X(series, "series currently tracked")                                     \
-	X(series_evicted, "series dropped (least recently used) at max_series")
+	X(series_evicted, "series dropped (least recently used) at max_series")            \
+	X(unscored, "readings without a value to judge (EdgeX null, binary, object)")      \
+	X(unsupported_payloads, "payloads in a format not decoded (EdgeX CBOR)")
 
 #define EA_MAX_TIMED_DETECTORS 32
 

@@ -127,6 +127,139 @@ static bool property_name_ok(const char *name)
 	return len > 0 && len <= EA_NAME_MAX && ea_utf8_valid(name, len);
 }
 
+/* EdgeX valueType to our types; arrays, Binary and Object are not scored. */
+static bool edgex_value_type(const char *t, ea_value_type *out)
+{
+	static const char *const ints[] = { "Int8", "Int16", "Int32", "Int64", "Uint8", "Uint16", "Uint32", "Uint64" };
+	size_t i;
+
+	for(i = 0; i < sizeof(ints) / sizeof(ints[0]); i++){
+		if(strcmp(t, ints[i]) == 0){
+			*out = EA_TYPE_INT;
+			return true;
+		}
+	}
+	if(strcmp(t, "Float32") == 0 || strcmp(t, "Float64") == 0) *out = EA_TYPE_FLOAT;
+	else if(strcmp(t, "Bool") == 0) *out = EA_TYPE_BOOLEAN;
+	else if(strcmp(t, "String") == 0) *out = EA_TYPE_STRING;
+	else if(t[0] == '\0') *out = EA_TYPE_NONE;
+	else return false;
+	return true;
+}
+
+static const char *string_or(const cJSON *obj, const char *key, const char *fallback)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : fallback;
+}
+
+/* An AddEventRequest {apiVersion, requestId, event{deviceName, origin,
+ * readings[]}}: one sample per reading. Names missing from a reading (4.1
+ * optimised payloads) come from the event; `device` (from the topic) is
+ * the last resort. */
+static ea_err parse_edgex_event(const cJSON *req, const char *ns, const char *device, int64_t arrival_ms,
+		ea_sample_fn on_sample, void *user, ea_parse_error *err)
+{
+	const cJSON *event = cJSON_GetObjectItemCaseSensitive(req, "event"), *reading, *origin;
+	const char *event_device, *event_source;
+	int64_t event_ms = 0;
+	bool event_has_time = false;
+
+	if(!cJSON_IsObject(event)){
+		set_error(err, 0, "EdgeX AddEventRequest without an \"event\" object");
+		return EA_ERR_PARSE;
+	}
+	event_device = string_or(event, "deviceName", device);
+	event_source = string_or(event, "sourceName", "");
+	origin = cJSON_GetObjectItemCaseSensitive(event, "origin");
+	if(cJSON_IsNumber(origin) && origin->valuedouble > 0 && origin->valuedouble < 9.2e18){
+		event_ms = (int64_t)(origin->valuedouble / 1e6);
+		event_has_time = true;
+	}
+	cJSON_ArrayForEach(reading, cJSON_GetObjectItemCaseSensitive(event, "readings")){
+		const char *rdevice = string_or(reading, "deviceName", event_device);
+		const char *property = string_or(reading, "resourceName", event_source);
+		const cJSON *value = cJSON_GetObjectItemCaseSensitive(reading, "value");
+		const cJSON *rorigin = cJSON_GetObjectItemCaseSensitive(reading, "origin");
+		ea_value_type declared = EA_TYPE_NONE;
+		ea_sample s;
+
+		if(!cJSON_IsObject(reading) || !property_name_ok(property) || strlen(rdevice) == 0
+				|| strlen(rdevice) > EA_NAME_MAX || !ea_utf8_valid(rdevice, strlen(rdevice))) continue;
+		memset(&s, 0, sizeof(s));
+		s.ns = ns;
+		s.device = rdevice;
+		s.property = property;
+		s.arrival_ms = arrival_ms;
+		s.source = EA_SOURCE_EDGEX;
+		s.event_id = string_or(event, "id", "");
+		if(strlen(s.event_id) > EA_NAME_MAX) s.event_id = "";
+		s.time_ms = event_has_time ? event_ms : arrival_ms;
+		s.has_time = event_has_time;
+		if(cJSON_IsNumber(rorigin) && rorigin->valuedouble > 0 && rorigin->valuedouble < 9.2e18){
+			s.time_ms = (int64_t)(rorigin->valuedouble / 1e6);
+			s.has_time = true;
+		}
+		if(!cJSON_IsString(value) || !edgex_value_type(string_or(reading, "valueType", ""), &declared)){
+			/* null, binary, object and array readings: counted, not scored */
+			s.unscored = true;
+			s.text = "";
+			on_sample(user, &s);
+			continue;
+		}
+		ea_sample_classify(&s, value->valuestring, declared);
+		on_sample(user, &s);
+	}
+	return EA_ERR_OK;
+}
+
+/* The EdgeX message envelope {apiVersion, receivedTopic, correlationID,
+ * payload, contentType, ...}: payload inline (4.x) or base64 (3.x, or 4.x
+ * with EDGEX_MSG_BASE64_PAYLOAD); CBOR is not decoded (unsupported). */
+static ea_err parse_edgex_envelope(const cJSON *root, const char *ns, const char *device, int64_t arrival_ms,
+		ea_sample_fn on_sample, void *user, ea_parse_error *err)
+{
+	const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
+	const char *content = string_or(root, "contentType", "application/json");
+	ea_err rc;
+
+	if(strstr(content, "cbor") != NULL){
+		set_error(err, 0, "EdgeX CBOR payload (not decoded; set EDGEX_ENCODE_ALL_EVENTS_CBOR=false)");
+		return EA_ERR_UNSUPPORTED;
+	}
+	if(cJSON_IsObject(payload)) return parse_edgex_event(payload, ns, device, arrival_ms, on_sample, user, err);
+	if(cJSON_IsString(payload)){
+		size_t in_len = strlen(payload->valuestring), n;
+		unsigned char *raw = malloc(in_len / 4 * 3 + 4);
+		cJSON *req;
+		if(raw == NULL){
+			set_error(err, 0, "out of memory");
+			return EA_ERR_NOMEM;
+		}
+		n = ea_base64_decode(payload->valuestring, in_len, raw, in_len / 4 * 3 + 3);
+		if(n == SIZE_MAX){
+			free(raw);
+			set_error(err, 0, "EdgeX payload is neither a JSON object nor valid base64");
+			return EA_ERR_PARSE;
+		}
+		req = cJSON_ParseWithLength((const char *)raw, n);
+		free(raw);
+		if(!cJSON_IsObject(req)){
+			cJSON_Delete(req);
+			set_error(err, 0, "EdgeX payload is not a JSON AddEventRequest");
+			return EA_ERR_PARSE;
+		}
+		rc = parse_edgex_event(req, ns, device, arrival_ms, on_sample, user, err);
+		cJSON_Delete(req);
+		return rc;
+	}
+	/* no envelope: an AddEventRequest published as is */
+	if(cJSON_GetObjectItemCaseSensitive(root, "event") != NULL)
+		return parse_edgex_event(root, ns, device, arrival_ms, on_sample, user, err);
+	set_error(err, 0, "EdgeX message without a payload");
+	return EA_ERR_PARSE;
+}
+
 ea_err ea_payload_parse(const char *payload, size_t len, ea_topic_kind kind,
 		const char *ns, const char *device, int64_t arrival_ms,
 		ea_sample_fn on_sample, void *user, ea_parse_error *err)
@@ -163,6 +296,12 @@ ea_err ea_payload_parse(const char *payload, size_t len, ea_topic_kind kind,
 		set_error(err, 0, "payload is not a JSON object");
 		cJSON_Delete(root);
 		return EA_ERR_PARSE;
+	}
+
+	if(kind == EA_TOPIC_EDGEX_EVENT){
+		ea_err rc = parse_edgex_envelope(root, ns, device, arrival_ms, on_sample, user, err);
+		cJSON_Delete(root);
+		return rc;
 	}
 
 	memset(&ctx, 0, sizeof(ctx));

@@ -29,6 +29,33 @@ static bool level_is(const char *s, size_t len, const char *word)
 	return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
+/* {service}/{profile}/{device}/{source}: four non-empty levels. */
+static ea_err parse_edgex(const char *p, const char *end, ea_topic_info *out)
+{
+	const char *level[4];
+	size_t lens[4], n = 0;
+	const char *start = p;
+
+	for(; ; p++){
+		if(p == end || *p == '/'){
+			if(n == 4 || p == start) return EA_ERR_UNSUPPORTED;
+			level[n] = start;
+			lens[n] = (size_t)(p - start);
+			n++;
+			if(p == end) break;
+			start = p + 1;
+		}
+	}
+	if(n != 4) return EA_ERR_UNSUPPORTED;
+	out->kind = EA_TOPIC_EDGEX_EVENT;
+	out->ns = EA_EDGEX_NAMESPACE;
+	out->ns_len = sizeof(EA_EDGEX_NAMESPACE) - 1;
+	out->device = level[2];
+	out->device_len = lens[2];
+	(void)level[0];
+	return EA_ERR_OK;
+}
+
 ea_err ea_topic_parse(const char *topic, size_t len, ea_topic_info *out)
 {
 	const char *start[MAX_LEVELS];
@@ -37,6 +64,9 @@ ea_err ea_topic_parse(const char *topic, size_t len, ea_topic_info *out)
 	const char *p, *end = topic + len, *level;
 
 	memset(out, 0, sizeof(*out));
+	if(len > sizeof(EA_EDGEX_PREFIX) - 1 && memcmp(topic, EA_EDGEX_PREFIX, sizeof(EA_EDGEX_PREFIX) - 1) == 0){
+		return parse_edgex(topic + sizeof(EA_EDGEX_PREFIX) - 1, end, out);
+	}
 	if(len <= PREFIX_LEN || memcmp(topic, EA_KUBEEDGE_PREFIX, PREFIX_LEN) != 0){
 		return EA_ERR_UNSUPPORTED;
 	}
@@ -105,6 +135,7 @@ const char *ea_topic_kind_name(ea_topic_kind kind)
 		case EA_TOPIC_TWIN_UPDATE: return "twin/update";
 		case EA_TOPIC_TWIN_DOCUMENT: return "twin/update/document";
 		case EA_TOPIC_DEVICE_STATE: return "state/update";
+		case EA_TOPIC_EDGEX_EVENT: return "edgex event";
 		case EA_TOPIC_UNKNOWN: break;
 	}
 	return "unknown";

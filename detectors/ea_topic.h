@@ -9,6 +9,8 @@
  *   $hw/events/device/{ns}/{name}/twin/update
  *   $hw/events/device/[{ns}/]{name}/twin/update/document
  *   $hw/events/device/[{ns}/]{name}/state/update
+ *   edgex/events/device/{service}/{profile}/{name}/{source}   (EdgeX; the
+ *       namespace is the config's edgex.namespace, "edgex" here)
  */
 #ifndef EA_TOPIC_H
 #define EA_TOPIC_H
@@ -16,12 +18,15 @@
 #include "ea.h"
 
 #define EA_KUBEEDGE_PREFIX "$hw/events/device/"
+#define EA_EDGEX_PREFIX "edgex/events/device/"
+#define EA_EDGEX_NAMESPACE "edgex"
 
 typedef enum ea_topic_kind {
 	EA_TOPIC_UNKNOWN = 0,
 	EA_TOPIC_TWIN_UPDATE,
 	EA_TOPIC_TWIN_DOCUMENT,
-	EA_TOPIC_DEVICE_STATE
+	EA_TOPIC_DEVICE_STATE,
+	EA_TOPIC_EDGEX_EVENT
 } ea_topic_kind;
 
 typedef struct ea_topic_info {

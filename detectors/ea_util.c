@@ -414,3 +414,34 @@ bool ea_parse_timestamp(const char *text, int64_t *out_ms)
 	*out_ms = ((days * 24 + hour) * 60 + minute) * 60000 + (int64_t)second * 1000 + frac_ms - offset_min * 60000;
 	return true;
 }
+
+size_t ea_base64_decode(const char *in, size_t len, unsigned char *out, size_t out_len)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t i, n = 0;
+
+	for(i = 0; i < len; i++){
+		int c = (unsigned char)in[i], v;
+		if(c >= 'A' && c <= 'Z') v = c - 'A';
+		else if(c >= 'a' && c <= 'z') v = c - 'a' + 26;
+		else if(c >= '0' && c <= '9') v = c - '0' + 52;
+		else if(c == '+' || c == '-') v = 62;
+		else if(c == '/' || c == '_') v = 63;
+		else if(c == '=') break;
+		else if(c == '\n' || c == '\r' || c == ' ') continue;
+		else return SIZE_MAX;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if(bits >= 8){
+			bits -= 8;
+			if(n == out_len) return SIZE_MAX;
+			out[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	for(; i < len; i++){
+		if(in[i] != '=' && in[i] != '\n' && in[i] != '\r') return SIZE_MAX; /* data after padding */
+	}
+	return n;
+}

@@ -161,6 +161,8 @@ static void publish_stats(struct ea_plugin *p)
 	publish_counter("messages/parse_errors", s.engine.parse_errors);
 	publish_counter("messages/unsupported_topics", s.engine.unsupported_topics);
 	publish_counter("messages/excluded", s.engine.excluded);
+	publish_counter("messages/unsupported_payloads", s.engine.unsupported_payloads);
+	publish_counter("samples/unscored", s.engine.unscored);
 	publish_counter("samples/received", s.engine.samples);
 	publish_counter("samples/duplicates", s.engine.duplicates);
 	publish_counter("anomalies/raised", s.engine.anomalies_raised);

@@ -140,7 +140,11 @@ static void on_result(void *ctx, const ea_result *r)
 	const ea_config *cfg = w->cfg;
 
 	mirror_result(w->pool, r);
-	queue_result(w->pool, cfg->result_topic, cfg->result_qos, cfg->result_retain, cfg->max_pending_results,
+	/* EdgeX devices have their own topic template */
+	const char *topic = cfg->edgex_enabled && strcmp(r->ns, cfg->edgex_namespace) == 0 ? cfg->edgex_result_topic
+			: cfg->result_topic;
+
+	queue_result(w->pool, topic, cfg->result_qos, cfg->result_retain, cfg->max_pending_results,
 			cfg->max_pending_bytes, r);
 }
 

@@ -35,6 +35,7 @@ int main(void)
 	init_detectors_more_tests();
 	init_abi_tests();
 	init_mirror_tests();
+	init_edgex_tests();
 	if(CU_get_error() != CUE_SUCCESS){
 		fprintf(stderr, "unit-tests: cannot register the tests: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();

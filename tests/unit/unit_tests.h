@@ -22,5 +22,6 @@ void init_auto_tests(void);
 void init_detectors_more_tests(void);
 void init_abi_tests(void);
 void init_mirror_tests(void);
+void init_edgex_tests(void);
 
 #endif
