@@ -86,6 +86,7 @@ typedef struct ea_sample {
 	bool desired;            /* twin "expected" (desired) value, not "actual" */
 	bool has_time;           /* time_ms came from the payload (else arrival) */
 	const char *event_id;    /* the message's "event_id"; "" when absent */
+	const char *model;       /* EdgeX profile of the reading, or NULL */
 	bool unscored;           /* a reading with no value to judge (EdgeX null,
 	                          * binary or object readings): counted only */
 } ea_sample;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <strings.h>
 #include <yaml.h>
 
@@ -45,6 +46,11 @@ static void free_strv(char **v, size_t n)
 	if(v == NULL) return;
 	for(i = 0; i < n; i++) free(v[i]);
 	free(v);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void free_chain(ea_chain *c)
@@ -85,6 +91,19 @@ void ea_config_free(ea_config *cfg)
 	free(cfg->routes);
 	free_chain(&cfg->default_chain);
 	free(cfg->result_topic);
+	for(i = 0; i < cfg->model_check_count; i++){
+		free(cfg->model_checks[i].model);
+		free(cfg->model_checks[i].property);
+		free(cfg->model_checks[i].origin);
+		free_chain(&cfg->model_checks[i].chain);
+	}
+	free(cfg->model_checks);
+	for(i = 0; i < cfg->device_model_count; i++){
+		free(cfg->device_models[i].ns);
+		free(cfg->device_models[i].device);
+		free(cfg->device_models[i].model);
+	}
+	free(cfg->device_models);
 	free(cfg->mirror_path);
 	free(cfg->edgex_namespace);
 	free(cfg->edgex_result_topic);
@@ -1041,6 +1060,225 @@ static bool h_status_max_devices(struct loader *ld, const yaml_node_t *v, const 
 	return true;
 }
 
+/* --- device models --------------------------------------------------- */
+
+static const yaml_node_t *node_get(yaml_document_t *doc, const yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *pair;
+
+	if(map == NULL || map->type != YAML_MAPPING_NODE) return NULL;
+	for(pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++){
+		const char *k = scalar(yaml_document_get_node(doc, pair->key));
+		if(k != NULL && strcmp(k, key) == 0) return yaml_document_get_node(doc, pair->value);
+	}
+	return NULL;
+}
+
+static const char *node_str(yaml_document_t *doc, const yaml_node_t *map, const char *key)
+{
+	return scalar(node_get(doc, map, key));
+}
+
+/* A bound as a number ("120", 120, "1.5e2"); NAN when absent or not a number. */
+static double node_number(yaml_document_t *doc, const yaml_node_t *map, const char *key)
+{
+	const char *text = node_str(doc, map, key);
+	char *end = NULL;
+	double v;
+
+	if(text == NULL || text[0] == '\0') return NAN;
+	v = strtod(text, &end);
+	return end != NULL && *end == '\0' && isfinite(v) ? v : NAN;
+}
+
+static bool add_model_checks(struct loader *ld, bool edgex, const char *model, const char *property, double min,
+		double max)
+{
+	ea_config *cfg = ld->cfg;
+	ea_model_checks *grown, *m;
+	const ea_detector_type *type = ea_detector_find("type"), *range = ea_detector_find("range");
+	ea_params p;
+	char origin[600];
+
+	if(min > max){
+		double t = min;
+		min = max;
+		max = t;
+	}
+	grown = realloc(cfg->model_checks, (cfg->model_check_count + 1) * sizeof(*grown));
+	if(grown == NULL) return false;
+	cfg->model_checks = grown;
+	m = &cfg->model_checks[cfg->model_check_count];
+	memset(m, 0, sizeof(*m));
+	snprintf(origin, sizeof(origin), "%s %s", edgex ? "EdgeX device profile" : "KubeEdge DeviceModel", model);
+	m->model = dup_str(model);
+	m->property = dup_str(property);
+	m->origin = dup_str(origin);
+	m->edgex = edgex;
+	cfg->model_check_count++;
+	if(m->model == NULL || m->property == NULL || m->origin == NULL) return false;
+	m->chain.origin = m->origin;
+	ea_params_defaults(type, &p);
+	if(!chain_add(&m->chain, type, &p)) return false;
+	if(!isnan(min) || !isnan(max)){
+		ea_params_defaults(range, &p);
+		p.v[0] = min; /* range: min, max */
+		p.v[1] = max;
+		if(!chain_add(&m->chain, range, &p)) return false;
+	}
+	return true;
+}
+
+/* One YAML file of models: EdgeX device profiles (name, deviceResources
+ * [].properties {valueType, minimum, maximum}) or KubeEdge documents
+ * (DeviceModel: metadata.name, spec.properties [] {name, type, minimum,
+ * maximum}; Device: metadata, spec.deviceModelRef.name). */
+static bool load_model_file(struct loader *ld, const yaml_node_t *where, const char *path, const char *file, bool edgex)
+{
+	FILE *f = fopen(file, "rb");
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	bool ok = true;
+
+	if(f == NULL){
+		fail(ld, where, path, "cannot read %s: %s", file, strerror(errno));
+		return false;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	for(;;){
+		const yaml_node_t *root, *list, *meta;
+		yaml_node_item_t *it;
+		const char *name;
+
+		if(!yaml_parser_load(&parser, &doc)){
+			fail(ld, where, path, "%s:%zu:%zu: YAML syntax error: %s", file, parser.problem_mark.line + 1,
+					parser.problem_mark.column + 1, parser.problem ? parser.problem : "unknown problem");
+			ok = false;
+			break;
+		}
+		root = yaml_document_get_root_node(&doc);
+		if(root == NULL){
+			yaml_document_delete(&doc);
+			break; /* end of stream */
+		}
+		if(edgex){
+			name = node_str(&doc, root, "name");
+			list = node_get(&doc, root, "deviceResources");
+			if(name != NULL && list != NULL && list->type == YAML_SEQUENCE_NODE){
+				for(it = list->data.sequence.items.start; ok && it < list->data.sequence.items.top; it++){
+					const yaml_node_t *res = yaml_document_get_node(&doc, *it);
+					const yaml_node_t *props = node_get(&doc, res, "properties");
+					const char *rname = node_str(&doc, res, "name");
+					if(rname == NULL || props == NULL) continue;
+					ok = add_model_checks(ld, true, name, rname, node_number(&doc, props, "minimum"),
+							node_number(&doc, props, "maximum"));
+				}
+			}
+		}else{
+			const char *kind = node_str(&doc, root, "kind");
+			meta = node_get(&doc, root, "metadata");
+			name = node_str(&doc, meta, "name");
+			if(kind != NULL && name != NULL && strcmp(kind, "DeviceModel") == 0){
+				list = node_get(&doc, node_get(&doc, root, "spec"), "properties");
+				if(list != NULL && list->type == YAML_SEQUENCE_NODE){
+					for(it = list->data.sequence.items.start; ok && it < list->data.sequence.items.top; it++){
+						const yaml_node_t *prop = yaml_document_get_node(&doc, *it);
+						const char *pname = node_str(&doc, prop, "name");
+						if(pname == NULL) continue;
+						ok = add_model_checks(ld, false, name, pname, node_number(&doc, prop, "minimum"),
+								node_number(&doc, prop, "maximum"));
+					}
+				}
+			}else if(kind != NULL && name != NULL && strcmp(kind, "Device") == 0){
+				const char *model = node_str(&doc, node_get(&doc, node_get(&doc, root, "spec"), "deviceModelRef"), "name");
+				const char *ns = node_str(&doc, meta, "namespace");
+				ea_device_model *grown;
+				if(model != NULL){
+					grown = realloc(ld->cfg->device_models, (ld->cfg->device_model_count + 1) * sizeof(*grown));
+					if(grown == NULL){
+						ok = false;
+					}else{
+						ld->cfg->device_models = grown;
+						grown[ld->cfg->device_model_count].ns = dup_str(ns != NULL ? ns : "default");
+						grown[ld->cfg->device_model_count].device = dup_str(name);
+						grown[ld->cfg->device_model_count].model = dup_str(model);
+						ld->cfg->device_model_count++;
+					}
+				}
+			}
+		}
+		yaml_document_delete(&doc);
+		if(!ok) break;
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if(!ok && ld->err != NULL && ld->err->message[0] == '\0') fail(ld, where, path, "out of memory reading %s", file);
+	return ok;
+}
+
+static bool load_model_dir(struct loader *ld, const yaml_node_t *v, const char *path, bool edgex)
+{
+	const char *dir = scalar(v);
+	DIR *d;
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, i;
+	bool ok = true;
+
+	if(dir == NULL || dir[0] == '\0'){
+		fail(ld, v, path, "expects a directory of YAML files");
+		return false;
+	}
+	d = opendir(dir);
+	if(d == NULL){
+		fail(ld, v, path, "cannot open the directory %s: %s", dir, strerror(errno));
+		return false;
+	}
+	while((e = readdir(d)) != NULL){
+		size_t len = strlen(e->d_name);
+		char **grown;
+		if(e->d_name[0] == '.' || !(len > 5 && (strcmp(e->d_name + len - 5, ".yaml") == 0 || strcmp(e->d_name + len - 4, ".yml") == 0)))
+			continue;
+		grown = realloc(names, (n + 1) * sizeof(*names));
+		if(grown == NULL) break;
+		names = grown;
+		names[n] = malloc(strlen(dir) + len + 2);
+		if(names[n] == NULL) break;
+		sprintf(names[n], "%s/%s", dir, e->d_name);
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), compare_strings);
+	for(i = 0; i < n; i++){
+		if(ok) ok = load_model_file(ld, v, path, names[i], edgex);
+		free(names[i]);
+	}
+	free(names);
+	return ok;
+}
+
+static bool h_models_edgex(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return load_model_dir(ld, v, path, true);
+}
+
+static bool h_models_kubeedge(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return load_model_dir(ld, v, path, false);
+}
+
+static bool h_models(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	static const struct key_spec specs[] = {
+		{ "edgex_profiles", h_models_edgex },
+		{ "kubeedge", h_models_kubeedge },
+	};
+	return walk_mapping(ld, v, path, specs, sizeof(specs) / sizeof(specs[0]), t);
+}
+
 static bool h_edgex_namespace(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	(void)t;
@@ -1230,6 +1468,7 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 		{ "mirror", h_mirror },
 		{ "device_status", h_device_status },
 		{ "edgex", h_edgex },
+		{ "models", h_models },
 		{ "default_chain", h_default_chain },
 		{ "routes", h_routes },
 	};
@@ -1442,6 +1681,31 @@ const ea_route *ea_config_route(const ea_config *cfg, const char *ns, const char
 		if(ok) return r;
 	}
 	return NULL;
+}
+
+const ea_chain *ea_config_chain_for(const ea_config *cfg, const char *ns, const char *device, const char *property,
+		const char *model)
+{
+	const ea_route *r = ea_config_route(cfg, ns, device, property);
+	size_t i;
+
+	if(r != NULL) return &r->chain;
+	if(cfg->model_check_count == 0) return &cfg->default_chain;
+	if(model == NULL){
+		for(i = 0; i < cfg->device_model_count; i++){
+			if(strcmp(cfg->device_models[i].device, device) == 0 && strcmp(cfg->device_models[i].ns, ns) == 0){
+				model = cfg->device_models[i].model;
+				break;
+			}
+		}
+	}
+	if(model != NULL){
+		for(i = 0; i < cfg->model_check_count; i++){
+			const ea_model_checks *m = &cfg->model_checks[i];
+			if(strcmp(m->model, model) == 0 && strcmp(m->property, property) == 0) return &m->chain;
+		}
+	}
+	return &cfg->default_chain;
 }
 
 const ea_chain *ea_config_chain(const ea_config *cfg, const char *ns, const char *device, const char *property)

@@ -36,7 +36,23 @@ typedef struct ea_chain {
 	size_t count;
 	const ea_external *external; /* the route's, or NULL; borrowed */
 	bool mirror;                 /* its samples go to the data mirror */
+	const char *origin;          /* a chain made from a device model: "EdgeX profile X"; else NULL */
 } ea_chain;
+
+/* Checks made from a device model's property (EdgeX device profile or
+ * KubeEdge DeviceModel): `type` and `range` with its minimum/maximum. */
+typedef struct ea_model_checks {
+	char *model;      /* owned: profile or DeviceModel name */
+	char *property;   /* owned */
+	bool edgex;       /* an EdgeX profile (else a KubeEdge DeviceModel) */
+	char *origin;     /* owned: "EdgeX device profile X" */
+	ea_chain chain;
+} ea_model_checks;
+
+/* A KubeEdge Device and its DeviceModel, from the models directory. */
+typedef struct ea_device_model {
+	char *ns, *device, *model; /* owned */
+} ea_device_model;
 
 /* A device group ("label"): devices matching any pattern belong to it.
  * Patterns are globs on "namespace/name", or on the name alone when the
@@ -100,6 +116,12 @@ typedef struct ea_config {
 	int64_t status_timeout_ms;
 	uint64_t status_max_devices;
 
+	/* Device models (`models:`): checks for devices no route matches. */
+	ea_model_checks *model_checks;
+	size_t model_check_count;
+	ea_device_model *device_models;
+	size_t device_model_count;
+
 	/* EdgeX (`edgex:`): tapped when enabled. */
 	bool edgex_enabled;
 	char *edgex_namespace;      /* owned; the namespace of this EdgeX instance's devices */
@@ -147,6 +169,12 @@ const ea_route *ea_config_route(const ea_config *cfg, const char *ns,
 		const char *device, const char *property);
 
 /* The chain for a series (the route's or the default). Never NULL. */
+/* The chain for a series: its route's; else, with no route, the checks of
+ * its device model (EdgeX `model` = the reading's profile, or the KubeEdge
+ * Device's DeviceModel from the models directory); else the default chain. */
+const ea_chain *ea_config_chain_for(const ea_config *cfg, const char *ns, const char *device,
+		const char *property, const char *model);
+
 const ea_chain *ea_config_chain(const ea_config *cfg, const char *ns,
 		const char *device, const char *property);
 

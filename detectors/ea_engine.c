@@ -408,6 +408,12 @@ static void emit(ea_engine *e, const ea_series *s, const ea_detector_type *type,
 	r.detector = type->name;
 	r.kind = type->kind;
 	r.reason = v->reason;
+	if(s->chain->origin != NULL && v->reason[0] != '\0'){
+		/* checks made from a device model say which */
+		static _Thread_local char with_origin[EA_REASON_MAX + 700];
+		snprintf(with_origin, sizeof(with_origin), "%s (limits from the %s)", v->reason, s->chain->origin);
+		r.reason = with_origin;
+	}
 	r.value_text = text;
 	r.value_is_number = has_number;
 	r.value_number = number;
@@ -514,7 +520,7 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 	s = series_find(e, hash, sample->ns, sample->device, sample->property);
 	if(s == NULL){
 		chain = sample->source == EA_SOURCE_DEVICE_STATE ? &e->state_chain
-				: ea_config_chain(e->cfg, sample->ns, sample->device, sample->property);
+				: ea_config_chain_for(e->cfg, sample->ns, sample->device, sample->property, sample->model);
 		if(sample->desired && !chain_wants_desired(chain)) return; /* nobody would look at it */
 		s = series_create(e, hash, sample->ns, sample->device, sample->property, chain);
 		if(s == NULL) return;

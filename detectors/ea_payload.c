@@ -193,6 +193,8 @@ static ea_err parse_edgex_event(const cJSON *req, const char *ns, const char *de
 		s.arrival_ms = arrival_ms;
 		s.source = EA_SOURCE_EDGEX;
 		s.event_id = string_or(event, "id", "");
+		s.model = string_or(reading, "profileName", string_or(event, "profileName", NULL));
+		if(s.model != NULL && strlen(s.model) > EA_NAME_MAX) s.model = NULL;
 		if(strlen(s.event_id) > EA_NAME_MAX) s.event_id = "";
 		s.time_ms = event_has_time ? event_ms : arrival_ms;
 		s.has_time = event_has_time;

@@ -379,7 +379,7 @@ static void TEST_ea_config_load_string_should_report_file_line_column_and_key_pa
 		{ "workers: 2\nworkers: 3\n", "t.yaml:2:1: key 'workers': given twice" },
 		{ "wrokers: 2\n", "t.yaml:1:1: key 'wrokers': unknown key; known keys here: workers, queue, "
 			"max_series, max_pending_results, topics, extra_topics, devices, groups, results, "
-			"stats_interval, idle_check, detector_libraries, mirror, device_status, edgex, default_chain, routes" },
+			"stats_interval, idle_check, detector_libraries, mirror, device_status, edgex, models, default_chain, routes" },
 		{ "queue:\n  capacity: 8\n", "t.yaml:2:13: key 'queue.capacity': must be between 16 and 4194304, got 8" },
 		{ "queue:\n  max_bytes: lots\n",
 			"t.yaml:2:14: key 'queue.max_bytes': expects a size like 65536, 64KiB or 16MiB, got 'lots'" },

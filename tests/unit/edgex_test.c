@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define TOPIC "edgex/events/device/device-modbus/Boiler-Profile/boiler-7/Temperature"
 
@@ -244,6 +246,110 @@ static void TEST_edgex_events_through_the_engine(void)
 	ea_config_free(cfg);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Device models feed detectors                                        */
+
+struct reasons {
+	int raised;
+	char reason[8][EA_REASON_MAX + 200];
+	char kind[8][64];
+};
+
+static void keep_reason(void *ctx, const ea_result *r)
+{
+	struct reasons *rs = ctx;
+	if(!r->anomaly || rs->raised == 8) return;
+	snprintf(rs->reason[rs->raised], sizeof(rs->reason[0]), "%s", r->reason);
+	snprintf(rs->kind[rs->raised], sizeof(rs->kind[0]), "%s", r->kind);
+	rs->raised++;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void TEST_device_models_give_range_and_type_checks(void)
+{
+	char dir[] = "/tmp/ea-models-XXXXXX", edgex_dir[300], kube_dir[300], path[400], yaml[1200];
+	ea_config_error cerr;
+	ea_config *cfg;
+	ea_engine *e;
+	struct reasons rs = { 0 };
+	char env[800];
+	const char *twin = "{\"timestamp\":1,\"twin\":{\"temperature\":{\"actual\":{\"value\":\"130\"}},"
+			"\"pressure\":{\"actual\":{\"value\":\"9\"}}}}";
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(edgex_dir, sizeof(edgex_dir), "%s/edgex", dir);
+	snprintf(kube_dir, sizeof(kube_dir), "%s/kube", dir);
+	mkdir(edgex_dir, 0755);
+	mkdir(kube_dir, 0755);
+	snprintf(path, sizeof(path), "%s/boiler.yaml", edgex_dir);
+	write_file(path, "name: Boiler-Profile\nmanufacturer: ACME\ndeviceResources:\n"
+			"  - name: Temperature\n    properties: {valueType: Float64, readWrite: R, minimum: 0, maximum: 120}\n"
+			"  - name: Label\n    properties: {valueType: String, readWrite: R}\n");
+	snprintf(path, sizeof(path), "%s/boiler.yaml", kube_dir);
+	write_file(path, "apiVersion: devices.kubeedge.io/v1beta1\nkind: DeviceModel\nmetadata: {name: boiler-model, namespace: default}\n"
+			"spec:\n  properties:\n    - {name: temperature, type: FLOAT, minimum: \"0\", maximum: \"120\"}\n"
+			"    - {name: pressure, type: FLOAT, minimum: \"0\", maximum: \"16\"}\n---\n"
+			"apiVersion: devices.kubeedge.io/v1beta1\nkind: Device\nmetadata: {name: boiler-1, namespace: default}\n"
+			"spec: {deviceModelRef: {name: boiler-model}, nodeName: n1}\n");
+	snprintf(yaml, sizeof(yaml), "edgex: {namespace: factory-2}\nmodels: {edgex_profiles: %s, kubeedge: %s}\n"
+			"routes:\n  - match: {device: boiler-9}\n    detectors: []\n", edgex_dir, kube_dir);
+	cfg = ea_config_load_string(yaml, strlen(yaml), "t.yaml", &cerr);
+	if(cfg == NULL) fprintf(stderr, "%s\n", cerr.message);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_EQUAL(cfg->model_check_count, 4);
+	CU_ASSERT_EQUAL(cfg->device_model_count, 1);
+	e = ea_engine_new(cfg, 20, keep_reason, &rs);
+	/* EdgeX: the reading's profile gives the limits */
+	snprintf(env, sizeof(env), "{\"apiVersion\":\"v3\",\"payload\":{\"event\":{\"deviceName\":\"boiler-7\",\"profileName\":"
+			"\"Boiler-Profile\",\"readings\":[{\"resourceName\":\"Temperature\",\"valueType\":\"Float64\",\"value\":"
+			"\"1.800000e+02\"}]}}}");
+	ea_engine_message(e, TOPIC, strlen(TOPIC), env, strlen(env), 1000);
+	CU_ASSERT_EQUAL_FATAL(rs.raised, 1);
+	CU_ASSERT_STRING_EQUAL(rs.kind[0], "out-of-range");
+	CU_ASSERT(strstr(rs.reason[0], "(limits from the EdgeX device profile Boiler-Profile)") != NULL);
+	/* KubeEdge: the Device's DeviceModel gives them */
+	ea_engine_message(e, "$hw/events/device/boiler-1/twin/update", strlen("$hw/events/device/boiler-1/twin/update"),
+			twin, strlen(twin), 2000);
+	CU_ASSERT_EQUAL_FATAL(rs.raised, 2);
+	CU_ASSERT(strstr(rs.reason[1], "above the maximum 120") != NULL);
+	CU_ASSERT(strstr(rs.reason[1], "(limits from the KubeEdge DeviceModel boiler-model)") != NULL);
+	/* a device without a model, and one a route covers: no model checks */
+	ea_engine_message(e, "$hw/events/device/boiler-2/twin/update", strlen("$hw/events/device/boiler-2/twin/update"),
+			twin, strlen(twin), 3000);
+	ea_engine_message(e, "$hw/events/device/boiler-9/twin/update", strlen("$hw/events/device/boiler-9/twin/update"),
+			twin, strlen(twin), 3000);
+	CU_ASSERT_EQUAL(rs.raised, 2);
+	ea_engine_free(e);
+	ea_config_free(cfg);
+
+	/* a broken model file stops the load, naming the file */
+	snprintf(path, sizeof(path), "%s/broken.yaml", edgex_dir);
+	write_file(path, "name: [unclosed\n");
+	cfg = ea_config_load_string(yaml, strlen(yaml), "t.yaml", &cerr);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT(strstr(cerr.message, "broken.yaml:") != NULL);
+	unlink(path);
+	snprintf(yaml, sizeof(yaml), "models: {kubeedge: %s/nowhere}\n", dir);
+	cfg = ea_config_load_string(yaml, strlen(yaml), "t.yaml", &cerr);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT(strstr(cerr.message, "key 'models.kubeedge': cannot open the directory") != NULL);
+	snprintf(path, sizeof(path), "%s/boiler.yaml", edgex_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/boiler.yaml", kube_dir);
+	unlink(path);
+	rmdir(edgex_dir);
+	rmdir(kube_dir);
+	rmdir(dir);
+}
+
 void init_edgex_tests(void)
 {
 	CU_pSuite s = CU_add_suite("edgex", NULL, NULL);
@@ -254,4 +360,5 @@ void init_edgex_tests(void)
 			TEST_edgex_41_optimised_readings_take_names_from_the_event);
 	CU_add_test(s, "TEST_edgex_refuses_cbor_and_malformed_envelopes", TEST_edgex_refuses_cbor_and_malformed_envelopes);
 	CU_add_test(s, "TEST_edgex_events_through_the_engine", TEST_edgex_events_through_the_engine);
+	CU_add_test(s, "TEST_device_models_give_range_and_type_checks", TEST_device_models_give_range_and_type_checks);
 }
