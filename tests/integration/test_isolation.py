@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Isolation by namespace on a real mosquitto with the plugin and
+conf/acl/mosquitto.acl: clients log in as different users; each team's
+application receives its own namespace's results and nothing of the
+other's; a mapper cannot publish twin updates for the other namespace (so
+nothing is analysed for it either); no password appears in the broker log
+or in any published message."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+import paho.mqtt.client as mqtt
+
+from broker import REPO, require_broker, start_broker, twin_update, twin_update_topic
+
+PASSWORDS = {"edgecore": "ec-S3cret-1", "app-team-a": "a-S3cret-2", "app-team-b": "b-S3cret-3",
+             "mapper-team-a": "ma-S3cret-4", "mapper-team-b": "mb-S3cret-5"}
+
+
+class User:
+    def __init__(self, testcase, port, name):
+        self.messages = []
+        try:
+            self.c = mqtt.Client(client_id="it-" + name, callback_api_version=mqtt.CallbackAPIVersion.VERSION1)
+        except AttributeError:  # paho 1.x
+            self.c = mqtt.Client(client_id="it-" + name)
+        self.c.username_pw_set(name, PASSWORDS[name])
+        self.c.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload.decode("utf-8", "replace")))
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+        testcase.addCleanup(self.close)
+
+    def close(self):
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+class IsolationTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        require_broker()
+        if shutil.which("mosquitto_passwd") is None:
+            raise unittest.SkipTest("mosquitto_passwd is not installed")
+
+    def test_each_team_sees_only_its_namespace(self):
+        d = tempfile.mkdtemp(prefix="ea-acl-")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        pw = os.path.join(d, "passwd")
+        for i, (user, password) in enumerate(PASSWORDS.items()):
+            subprocess.run(["mosquitto_passwd", "-b"] + (["-c"] if i == 0 else []) + [pw, user, password], check=True)
+        os.chmod(pw, 0o644)
+        acl = os.path.join(d, "mosquitto.acl")
+        shutil.copy(os.path.join(REPO, "conf", "acl", "mosquitto.acl"), acl)
+        os.chmod(acl, 0o644)
+        b = start_broker(self, config_yaml="routes:\n  - match: {property: temp}\n    detectors: [{range: {max: 100}}]\n",
+                         listener_conf=["allow_anonymous false", "password_file " + pw, "acl_file " + acl])
+        app_a = User(self, b.port, "app-team-a")
+        app_b = User(self, b.port, "app-team-b")
+        app_a.c.subscribe("edge-anomaly/#", qos=1)  # allowed to subscribe; the ACL filters what it receives
+        app_b.c.subscribe("edge-anomaly/#", qos=1)
+        mapper_a = User(self, b.port, "mapper-team-a")
+        mapper_b = User(self, b.port, "mapper-team-b")
+        time.sleep(0.5)
+        mapper_a.c.publish(twin_update_topic("boiler-a", ns="team-a"), twin_update({"temp": "150"}), qos=1)
+        mapper_b.c.publish(twin_update_topic("boiler-b", ns="team-b"), twin_update({"temp": "160"}), qos=1)
+        # a mapper of team a trying to feed team b's device: denied by the ACL
+        mapper_a.c.publish(twin_update_topic("boiler-x", ns="team-b"), twin_update({"temp": "170"}), qos=1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (app_a.messages and app_b.messages):
+            time.sleep(0.05)
+        time.sleep(1.0)  # anything else would have arrived by now
+        self.assertEqual([t for t, _ in app_a.messages], ["edge-anomaly/team-a/boiler-a/temp"])
+        self.assertEqual([t for t, _ in app_b.messages], ["edge-anomaly/team-b/boiler-b/temp"])
+        self.assertNotIn("boiler-x", " ".join(p for _, p in app_a.messages + app_b.messages))
+        # no secret in the log or the results
+        text = b.log() + " ".join(p for _, p in app_a.messages + app_b.messages)
+        for secret in PASSWORDS.values():
+            self.assertNotIn(secret, text)
+
+
+if __name__ == "__main__":
+    unittest.main()
