@@ -69,6 +69,8 @@ void ea_config_free(ea_config *cfg)
 	free_strv(cfg->topics, cfg->topic_count);
 	free_strv(cfg->include, cfg->include_count);
 	free_strv(cfg->exclude, cfg->exclude_count);
+	free_strv(cfg->tap_namespaces, cfg->tap_namespace_count);
+	free_strv(cfg->tap_groups, cfg->tap_group_count);
 	for(i = 0; i < cfg->group_count; i++){
 		free(cfg->groups[i].name);
 		free_strv(cfg->groups[i].patterns, cfg->groups[i].count);
@@ -198,6 +200,7 @@ struct loader {
 	yaml_document_t *doc;
 	ea_config *cfg;
 	ea_config_error *err;
+	const yaml_node_t *tap_groups_node; /* where devices.groups was, for messages */
 };
 
 static void fail(struct loader *ld, const yaml_node_t *node, const char *path, const char *fmt, ...)
@@ -682,11 +685,26 @@ static bool h_exclude(struct loader *ld, const yaml_node_t *v, const char *path,
 	return get_strv(ld, v, path, &ld->cfg->exclude, &ld->cfg->exclude_count);
 }
 
+static bool h_tap_namespaces(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	return get_strv(ld, v, path, &ld->cfg->tap_namespaces, &ld->cfg->tap_namespace_count);
+}
+
+static bool h_tap_groups(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)t;
+	ld->tap_groups_node = v;
+	return get_strv(ld, v, path, &ld->cfg->tap_groups, &ld->cfg->tap_group_count);
+}
+
 static bool h_devices(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	static const struct key_spec specs[] = {
 		{ "include", h_include },
 		{ "exclude", h_exclude },
+		{ "namespaces", h_tap_namespaces },
+		{ "groups", h_tap_groups },
 	};
 	return walk_mapping(ld, v, path, specs, sizeof(specs) / sizeof(specs[0]), t);
 }
@@ -1527,6 +1545,15 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 			cfg->topic_count++;
 		}
 	}
+	for(i = 0; i < cfg->tap_group_count; i++){
+		size_t g;
+		bool found = false;
+		for(g = 0; g < cfg->group_count; g++) found = found || strcmp(cfg->groups[g].name, cfg->tap_groups[i]) == 0;
+		if(!found){
+			fail(ld, ld->tap_groups_node, "devices.groups", "group '%s' is not declared under 'groups'", cfg->tap_groups[i]);
+			return NULL;
+		}
+	}
 	/* which chains' samples go to the mirror */
 	cfg->default_chain.mirror = cfg->mirror_path != NULL && cfg->mirror_samples;
 	for(i = 0; i < cfg->route_count; i++){
@@ -1643,6 +1670,16 @@ bool ea_config_device_included(const ea_config *cfg, const char *ns, const char 
 	size_t i;
 	bool included = cfg->include_count == 0;
 
+	if(cfg->tap_namespace_count > 0){
+		bool listed = false;
+		for(i = 0; i < cfg->tap_namespace_count && !listed; i++) listed = strcmp(cfg->tap_namespaces[i], ns) == 0;
+		if(!listed) return false;
+	}
+	if(cfg->tap_group_count > 0){
+		bool member = false;
+		for(i = 0; i < cfg->tap_group_count && !member; i++) member = ea_config_device_in_group(cfg, cfg->tap_groups[i], ns, device);
+		if(!member) return false;
+	}
 	for(i = 0; i < cfg->include_count && !included; i++){
 		if(device_pattern_match(cfg->include[i], ns, device)) included = true;
 	}

@@ -94,6 +94,10 @@ typedef struct ea_config {
 	size_t include_count;
 	char **exclude;
 	size_t exclude_count;
+	char **tap_namespaces;      /* devices.namespaces: only these (empty: all) */
+	size_t tap_namespace_count;
+	char **tap_groups;          /* devices.groups: only members of these (empty: all) */
+	size_t tap_group_count;
 	ea_group *groups;
 	size_t group_count;
 	ea_route *routes;

@@ -350,6 +350,20 @@ static void TEST_device_models_give_range_and_type_checks(void)
 	rmdir(dir);
 }
 
+static void TEST_devices_namespaces_and_groups_limit_what_is_tapped(void)
+{
+	static const char yaml[] = "groups:\n  pumps: [pump-*]\ndevices:\n  namespaces: [team-a, team-b]\n  groups: [pumps]\n";
+	ea_config_error cerr;
+	ea_config *cfg = ea_config_load_string(yaml, sizeof(yaml) - 1, "t.yaml", &cerr);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_TRUE(ea_config_device_included(cfg, "team-a", "pump-1"));
+	CU_ASSERT_TRUE(ea_config_device_included(cfg, "team-b", "pump-9"));
+	CU_ASSERT_FALSE(ea_config_device_included(cfg, "team-c", "pump-1")); /* other namespace */
+	CU_ASSERT_FALSE(ea_config_device_included(cfg, "team-b", "valve-1")); /* not in the group */
+	ea_config_free(cfg);
+}
+
 void init_edgex_tests(void)
 {
 	CU_pSuite s = CU_add_suite("edgex", NULL, NULL);
@@ -361,4 +375,6 @@ void init_edgex_tests(void)
 	CU_add_test(s, "TEST_edgex_refuses_cbor_and_malformed_envelopes", TEST_edgex_refuses_cbor_and_malformed_envelopes);
 	CU_add_test(s, "TEST_edgex_events_through_the_engine", TEST_edgex_events_through_the_engine);
 	CU_add_test(s, "TEST_device_models_give_range_and_type_checks", TEST_device_models_give_range_and_type_checks);
+	CU_add_test(s, "TEST_devices_namespaces_and_groups_limit_what_is_tapped",
+			TEST_devices_namespaces_and_groups_limit_what_is_tapped);
 }
