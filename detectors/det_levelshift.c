@@ -1,20 +1,33 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * det_levelshift.c - `level_shift`: the level moves to a new value and
- * stays there (a step), as distinct from a one-reading spike.
+ * stays there (a step), as distinct from a one-reading spike (`spike`) and
+ * from a slow departure (`drift`).
  *
- * Learns a reference level and spread (mean and mean absolute deviation)
- * over the first `learn` readings, then keeps following them slowly while
- * nothing is suspected. Each reading, the median of the last `window`
- * readings is compared with the reference in reference spreads; when it is
- * `threshold` spreads or more away for `persist` readings in a row, a level
- * shift is raised. A spike moves the median of a window very little, so it
- * does not count. Cleared when the median returns, or when the new level
- * has held for `adopt` readings: it then becomes the reference (the
- * operator has been told once).
+ * Two levels are compared each reading: the current one, the median of the
+ * last `window` readings, and a reference one learnt before them. The
+ * reference (level and spread, the mean absolute deviation) is learnt over
+ * the first `learn` readings, then follows the signal as an average over
+ * about `reference` readings, fed with each reading as it leaves the recent
+ * window, so the readings being judged never pull the reference towards
+ * themselves; a slow cycle is followed, a step is not. When the current level
+ * is `threshold` reference spreads or more away from the reference for
+ * `persist` readings in a row, a level shift is raised; the reference is
+ * frozen from the first suspicious reading on. A spike moves the median of
+ * the window very little and does not count. Once raised, it stays raised
+ * while the level stays beyond 3/4 of the threshold; it clears when the level
+ * returns, or when the new level has held for `adopt` readings: the detector
+ * has then re-learnt it as the reference (the operator was told once).
+ * A series that was exactly constant while learning has no spread: any
+ * lasting move of its median then counts (the spread is floored at a
+ * millionth of the level).
  *
- * Cost: a copy and insertion sort of `window` values per reading (window
- * at most 32). State: 40 + 8 x window bytes (104 for the default 8).
+ * Parameters (defaults): window (8), threshold (5 spreads), persist (4),
+ * learn (30), adopt (200), reference (100). adopt must exceed persist, or a
+ * shift would be adopted before it is ever raised.
+ *
+ * Cost: a copy and insertion sort of `window` values per reading (window at
+ * most 32). State: 40 + 8 x window bytes (104 for the default 8, 296 at most).
  */
 #include "ea_detector.h"
 
@@ -23,29 +36,43 @@
 #include <string.h>
 
 #define SHIFT_WINDOW_MAX 32
+/* 1.2533 x the mean absolute deviation estimates the standard deviation of
+ * Gaussian noise: thresholds read as standard deviations. */
+#define MAD_TO_SD 1.2533
 
-enum { P_WINDOW, P_THRESHOLD, P_PERSIST, P_LEARN, P_ADOPT };
+enum { P_WINDOW, P_THRESHOLD, P_PERSIST, P_LEARN, P_ADOPT, P_REFERENCE };
 
 static const ea_param_spec params[] = {
 	{ "window", EA_PARAM_INTEGER, 8, 3, SHIFT_WINDOW_MAX, "recent readings whose median is the current level" },
 	{ "threshold", EA_PARAM_NUMBER, 5, 1, 1000, "distance from the reference level, in spreads, that counts as moved" },
 	{ "persist", EA_PARAM_INTEGER, 4, 1, 1e6, "readings in a row the level must stay moved" },
 	{ "learn", EA_PARAM_INTEGER, 30, 5, 1e9, "readings that define the first reference level" },
-	{ "adopt", EA_PARAM_INTEGER, 200, 1, 1e9, "readings after which a new level becomes the reference" },
+	{ "adopt", EA_PARAM_INTEGER, 200, 2, 1e9, "readings after which a new level becomes the reference (clears)" },
+	{ "reference", EA_PARAM_INTEGER, 100, 10, 1e6, "readings the reference level averages over as it follows slow changes" },
 };
 
 struct shift_state {
 	uint64_t readings;
 	uint64_t moved;       /* readings in a row with the level moved */
 	double ref_level;
-	double ref_spread;    /* mean absolute deviation */
-	uint32_t head, count; /* ring of recent readings */
+	double ref_spread;    /* mean absolute deviation from ref_level */
+	uint32_t head, count; /* ring of the last `window` readings */
 	double ring[];
 };
 
 static size_t shift_state_size(const ea_params *p)
 {
 	return sizeof(struct shift_state) + (size_t)p->v[P_WINDOW] * sizeof(double);
+}
+
+static bool shift_validate(const ea_params *p, char *err, size_t len)
+{
+	if(p->v[P_ADOPT] <= p->v[P_PERSIST]){
+		snprintf(err, len, "level_shift adopt %g must be larger than persist %g: a new level would become the "
+				"reference before it is ever raised", p->v[P_ADOPT], p->v[P_PERSIST]);
+		return false;
+	}
+	return true;
 }
 
 static double window_median(const struct shift_state *st)
@@ -65,12 +92,14 @@ static void shift_observe(const ea_params *p, void *state, const ea_sample *s, e
 {
 	struct shift_state *st = state;
 	uint32_t window = (uint32_t)p->v[P_WINDOW];
-	double x = s->number, level, spread, distance;
+	double x = s->number, leaving = NAN, level, spread, distance, bar;
+	bool raised;
 
 	if(ea_sample_is_boolean(s)){
 		v->state = EA_VERDICT_SKIP;
 		return;
 	}
+	if(st->count == window) leaving = st->ring[st->head];
 	st->ring[st->head] = x;
 	st->head = (st->head + 1) % window;
 	if(st->count < window) st->count++;
@@ -86,35 +115,46 @@ static void shift_observe(const ea_params *p, void *state, const ea_sample *s, e
 	}
 	level = window_median(st);
 	/* the spread floor: a millionth of the level, or tiny for a level of 0 */
-	spread = fmax(1.25 * st->ref_spread, fmax(fabs(st->ref_level) * 1e-6, 1e-12));
+	spread = fmax(MAD_TO_SD * st->ref_spread, fmax(fabs(st->ref_level) * 1e-6, 1e-12));
 	distance = (level - st->ref_level) / spread;
-	if(fabs(distance) >= p->v[P_THRESHOLD]){
+	raised = (double)st->moved >= p->v[P_PERSIST];
+	/* hysteresis: a raised shift stays raised until the level is well back */
+	bar = raised ? 0.75 * p->v[P_THRESHOLD] : p->v[P_THRESHOLD];
+	if(fabs(distance) >= bar){
 		st->moved++;
 		if((double)st->moved >= p->v[P_ADOPT]){
 			/* the new level has held: it is the reference now */
 			ea_verdict_set(v, EA_VERDICT_NORMAL, 0.0, 1.0,
-					"level %g has held for %llu readings and is now the reference", level,
-					(unsigned long long)st->moved);
+					"level %g has held for %llu readings and is now the reference (was %g)", level,
+					(unsigned long long)st->moved, st->ref_level);
 			st->ref_level = level;
 			st->moved = 0;
 			return;
 		}
 		if((double)st->moved >= p->v[P_PERSIST]){
-			double score = fmin(1.0, 0.5 + 0.5 * (fabs(distance) - p->v[P_THRESHOLD]) / p->v[P_THRESHOLD]);
+			double excess = (fabs(distance) - p->v[P_THRESHOLD]) / p->v[P_THRESHOLD];
+			double score = fmin(1.0, 0.5 + 0.5 * fmax(0.0, excess));
 			ea_verdict_set(v, EA_VERDICT_ANOMALY, score, fmin(1.0, 0.5 + 0.1 * (double)st->moved),
-					"level moved from %g to %g (%.1f spreads) and has stayed for %llu readings",
-					st->ref_level, level, distance, (unsigned long long)st->moved);
+					"level moved from %g to %g (%+.1f spreads of %.3g) for %llu readings; a lasting step: "
+					"check for a changed set-point or load, a recalibration, a moved or replaced sensor",
+					st->ref_level, level, distance, spread, (unsigned long long)st->moved);
 			return;
 		}
-		ea_verdict_set(v, EA_VERDICT_NORMAL, 0.0, 0.5, "level %g moved %.1f spreads, not yet for long", level, distance);
+		ea_verdict_set(v, EA_VERDICT_NORMAL, 0.0, 0.5, "level %g moved %+.1f spreads from %g, not yet for long",
+				level, distance, st->ref_level);
 		return;
 	}
 	st->moved = 0;
-	/* follow the reference slowly while nothing is suspected */
-	st->ref_spread += (fabs(x - st->ref_level) - st->ref_spread) / 1000.0;
-	st->ref_level += (x - st->ref_level) / 1000.0;
-	ea_verdict_set(v, EA_VERDICT_NORMAL, 0.0, 1.0, "level %g is within %.1f spreads of %g", level, distance,
-			st->ref_level);
+	/* nothing suspected: the reading that left the window joins the
+	 * reference; its deviation is capped at 4 spreads, so an old spike
+	 * cannot inflate the spread */
+	if(!isnan(leaving)){
+		double a = 1.0 / p->v[P_REFERENCE];
+		st->ref_spread += a * (fmin(fabs(leaving - st->ref_level), 4.0 * spread) - st->ref_spread);
+		st->ref_level += a * (leaving - st->ref_level);
+	}
+	ea_verdict_set(v, EA_VERDICT_NORMAL, 0.0, 1.0, "level %g is within %.1f spreads of the reference %g", level,
+			fabs(distance), st->ref_level);
 }
 
 const ea_detector_type ea_detector_level_shift = {
@@ -126,7 +166,7 @@ const ea_detector_type ea_detector_level_shift = {
 	.state_size = sizeof(struct shift_state) + SHIFT_WINDOW_MAX * sizeof(double),
 	.state_size_for = shift_state_size,
 	.numeric_only = true,
-	.validate = NULL,
+	.validate = shift_validate,
 	.observe = shift_observe,
 	.idle = NULL,
 };
