@@ -5,16 +5,25 @@
  * Catches sensors that age, foul or lose calibration: changes too slow for
  * `spike` or `level_shift` to see in any window. Learns the mean and
  * standard deviation over the first `learn` readings, then runs a
- * two-sided CUSUM on the standardised residuals z = (x - mean) / sd:
+ * two-sided CUSUM on the standardised residuals z = (x - mean) / sd, each
+ * capped at 4 (a single wild reading is a spike, not a drift):
  *   up = max(0, up + z - allowance), down = max(0, down - z - allowance)
- * and raises when either passes `threshold`. The baseline keeps adapting
- * with weight `adapt` per reading (slower than any drift worth reporting),
- * so legitimate seasons are absorbed and a drift that stops eventually
- * clears; it clears when both sums fall under half the threshold.
+ * and raises when either passes `threshold`. The baseline adapts with
+ * weight `adapt` per reading only while both sums are at zero (nothing is
+ * accumulating), so a slow ramp cannot be absorbed while the test is rising;
+ * the spread adapts the same way (residuals capped at 4 sd there too).
+ * Once raised, the mean (not the spread) keeps adapting: the sums are capped
+ * at twice the threshold, so a drift that stopped at a new level clears
+ * once the baseline has followed it, and one that returns clears quickly.
+ * It clears when both sums fall under half the threshold.
  *
- * With the defaults (allowance 1, threshold 12) stationary Gaussian noise
- * raises it less than once in 10^9 readings; a ramp of 0.05 sd per reading
- * is caught after about 50 readings.
+ * Parameters (defaults): learn (100 readings), allowance k (1 sd),
+ * threshold h (12 sd), adapt (0.001).
+ *
+ * Measured with the defaults (seeded Gaussian noise, 10 seeds): no raise in
+ * 5 x 300,000 stationary readings; a ramp of 0.05 sd per reading is caught
+ * 35 to 55 readings after it starts, 0.01 sd in 110 to 170, 0.001 sd in
+ * about 1,500 to 2,500.
  *
  * Cost: a few multiplications per reading. State: 56 bytes.
  */
@@ -68,18 +77,22 @@ static void drift_observe(const ea_params *p, void *state, const ea_sample *s, e
 	/* a single wild reading adds at most 4 sd: drift, not spikes */
 	if(z > 4) z = 4;
 	if(z < -4) z = -4;
-	st->up = fmax(0.0, st->up + z - k);
-	st->down = fmax(0.0, st->down - z - k);
 	{
-		double a = p->v[P_ADAPT], d = x - st->mean;
-		st->mean += a * d;
-		st->m2 += a * (d * d - st->m2);
+		/* decided before this reading counts, so the choice of readings that
+		 * adapt the baseline does not depend on their own value */
+		bool accumulating = st->up > 0.0 || st->down > 0.0, raised = st->raised_for > 0;
+		double a = p->v[P_ADAPT], d = z * sd; /* the residual, capped at 4 sd like z */
+		if(!accumulating || raised) st->mean += a * d;
+		if(!accumulating && !raised) st->m2 += a * (d * d - st->m2);
 	}
+	st->up = fmin(2.0 * h, fmax(0.0, st->up + z - k));
+	st->down = fmin(2.0 * h, fmax(0.0, st->down - z - k));
 	if(st->up >= h || st->down >= h){
 		double sum = fmax(st->up, st->down);
 		st->raised_for++;
 		ea_verdict_set(v, EA_VERDICT_ANOMALY, fmin(1.0, 0.5 + 0.5 * (sum - h) / h), 0.9,
-				"value has drifted %s: %g now against a learned %g (sd %g); accumulated %.1f sd beyond an allowance of %g sd per reading",
+				"value has drifted %s: %g now against a learned %g (sd %.3g), %.1f sd accumulated beyond %g sd per "
+				"reading; check calibration, fouling or ageing of the sensor",
 				st->up >= h ? "up" : "down", x, st->first, sd, sum, k);
 	}else if(st->raised_for > 0 && (st->up >= h / 2 || st->down >= h / 2)){
 		/* hysteresis: stay raised until the sums have come well down */
