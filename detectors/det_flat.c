@@ -12,7 +12,14 @@
  * readings; it raises when that falls below `ratio` times the healthy one
  * (or, with `floor` set, below that absolute change). Clears when the
  * recent change is back above twice the limit. A signal that was quiet
- * from the start has a small healthy change and is not flagged.
+ * from the start has a small healthy change and is not flagged; one that
+ * was exactly constant while learning keeps learning until it moves. The
+ * healthy change follows the signal with weight 1/1000 per reading while
+ * nothing is raised, so a decline slower than that is taken as normal.
+ * The typical change between readings, not the spread around a mean, is
+ * measured, so a slow trend or cycle does not hide a dead sensor.
+ *
+ * Parameters (defaults): learn (50), window (20), ratio (0.1), floor (off).
  *
  * Cost: O(1) per reading. State: 48 bytes.
  */
@@ -67,14 +74,17 @@ static void flat_observe(const ea_params *p, void *state, const ea_sample *s, ea
 	limit = p->v[P_RATIO] * st->healthy;
 	if(!isnan(p->v[P_FLOOR])) limit = fmax(limit, p->v[P_FLOOR]);
 	if(limit <= 0 || (double)st->since_learn < window){
+		/* nothing to judge yet (or a signal that was constant while
+		 * learning): keep learning its healthy change */
+		st->healthy += (diff - st->healthy) / 1000.0;
 		v->state = EA_VERDICT_SKIP;
 		return;
 	}
 	if(st->recent < limit || (st->raised && st->recent < 2 * limit)){
 		st->raised = true;
 		ea_verdict_set(v, EA_VERDICT_ANOMALY, fmin(1.0, 0.5 + 0.5 * (1.0 - st->recent / limit)), 0.8,
-				"value %g only jitters: typical change %g per reading against %g when healthy; the sensor may have failed",
-				x, st->recent, st->healthy);
+				"value %g only jitters: typical change %.3g per reading against %.3g when healthy; "
+				"check the sensing element, its wiring or a blocked port", x, st->recent, st->healthy);
 		return;
 	}
 	st->raised = false;
