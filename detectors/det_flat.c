@@ -12,12 +12,15 @@
  * readings; it raises when that falls below `ratio` times the healthy one
  * (or, with `floor` set, below that absolute change). Clears when the
  * recent change is back above twice the limit. A signal that was quiet
- * from the start has a small healthy change and is not flagged; one that
- * was exactly constant while learning keeps learning until it moves. The
- * healthy change follows the signal with weight 1/1000 per reading while
- * nothing is raised, so a decline slower than that is taken as normal.
- * The typical change between readings, not the spread around a mean, is
- * measured, so a slow trend or cycle does not hide a dead sensor.
+ * from the start has a small healthy change and is not flagged. One that
+ * was exactly constant while learning (a square wave, a set-point) has
+ * plateaus as its normal and is judged only against `floor` when that is
+ * set (judging it against what it did later fired on every plateau of
+ * NAB's square waves); `stuck` sees frozen values. The healthy change
+ * follows the signal with weight 1/1000 per reading while nothing is
+ * raised, so a decline slower than that is taken as normal. The typical
+ * change between readings, not the spread around a mean, is measured, so a
+ * slow trend or cycle does not hide a dead sensor.
  *
  * Parameters (defaults): learn (50), window (20), ratio (0.1), floor (off).
  *
@@ -74,9 +77,8 @@ static void flat_observe(const ea_params *p, void *state, const ea_sample *s, ea
 	limit = p->v[P_RATIO] * st->healthy;
 	if(!isnan(p->v[P_FLOOR])) limit = fmax(limit, p->v[P_FLOOR]);
 	if(limit <= 0 || (double)st->since_learn < window){
-		/* nothing to judge yet (or a signal that was constant while
-		 * learning): keep learning its healthy change */
-		st->healthy += (diff - st->healthy) / 1000.0;
+		/* nothing to judge yet, or never: a signal that was exactly
+		 * constant while learning (plateaus are its normal) without a floor */
 		v->state = EA_VERDICT_SKIP;
 		return;
 	}

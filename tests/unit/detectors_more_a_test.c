@@ -597,13 +597,19 @@ static void TEST_flatline_should_not_raise_a_signal_quiet_from_its_start(void)
 	dut_free(&d);
 }
 
-static void TEST_flatline_should_learn_a_signal_that_was_constant_while_learning(void)
+static void TEST_flatline_should_judge_a_signal_constant_while_learning_only_by_floor(void)
 {
+	static const char *const with_floor[] = { "floor", "0.1", NULL };
 	struct detector_under_test d;
 	uint64_t seed = 48;
 	long raised;
 
+	/* plateaus were its normal: no opinion without a floor */
 	dut_init(&d, &ea_detector_flatline, NULL);
+	CU_ASSERT_EQUAL(first_raise_in(&d, constant_then_healthy_then_flat, &seed, 0, 4000, NULL), NOT_RAISED);
+	dut_free(&d);
+	/* with one, the healthy stretch is fine and the flat one raised */
+	dut_init(&d, &ea_detector_flatline, with_floor);
 	raised = first_raise_in(&d, constant_then_healthy_then_flat, &seed, 0, 4000, NULL);
 	CU_ASSERT(raised >= 2100 && raised <= 2100 + 80);
 	dut_free(&d);
@@ -883,7 +889,7 @@ void init_detectors_more_a_tests(void)
 		TEST(TEST_flatline_should_raise_within_80_readings_of_the_signal_going_flat),
 		TEST(TEST_flatline_should_clear_when_the_signal_moves_again),
 		TEST(TEST_flatline_should_not_raise_a_signal_quiet_from_its_start),
-		TEST(TEST_flatline_should_learn_a_signal_that_was_constant_while_learning),
+		TEST(TEST_flatline_should_judge_a_signal_constant_while_learning_only_by_floor),
 		TEST(TEST_flatline_should_stay_quiet_on_300000_readings_of_noise),
 		TEST(TEST_rate_should_raise_a_glitch_once_and_clear_on_the_return),
 		TEST(TEST_rate_should_adopt_a_jump_that_stays),
