@@ -38,8 +38,9 @@ class FakeMetaServer:
     """DeviceStatus objects by (namespace, name); mode 'ok', 'fail' (503) or
     'stall' (answers after 3 s)."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, tls=None, token=None):
         self.objects = {}
+        self.token = token
         self.requests = []
         self.mode = "ok"
         self.lock = threading.Lock()
@@ -54,6 +55,10 @@ class FakeMetaServer:
                 with fake.lock:
                     fake.requests.append((self.path, self.headers.get("Content-Type"), body))
                     mode = fake.mode
+                if fake.token is not None and self.headers.get("Authorization") != "Bearer " + fake.token:
+                    self.send_response(401)
+                    self.end_headers()
+                    return
                 if mode == "stall":
                     time.sleep(3)
                 if mode != "ok":
@@ -79,6 +84,11 @@ class FakeMetaServer:
                 self.wfile.write(out)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        if tls is not None:  # (cert file, key file): HTTPS, as with the requireAuthorization gate
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -169,6 +179,35 @@ class DeviceStatusTest(unittest.TestCase):
         time.sleep(3)
         self.assertLessEqual(self.meta.count("ghost-1"), 2)  # retried once a minute, not per change
         self.assertEqual(b.log().count("no DeviceStatus plant/ghost-1"), 1)
+
+    def test_https_with_a_token_file(self):
+        """With the MetaServer's requireAuthorization gate: HTTPS with a
+        ServiceAccount token (here a local TLS server checking the token)."""
+        from test_detectord import make_certs
+        certs, _ = make_certs(self)
+        os.chmod(certs, 0o755)
+        for name in os.listdir(certs):
+            os.chmod(os.path.join(certs, name), 0o644)
+        token = "sa-T0ken-9f8e7d"
+        token_file = os.path.join(self.dir, "token")
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        os.chmod(token_file, 0o644)
+        meta = FakeMetaServer(tls=(os.path.join(certs, "server.pem"), os.path.join(certs, "server.key")), token=token)
+        self.addCleanup(meta.close)
+        meta.add("plant", "boiler-3")
+        config = """\
+device_status: {url: "https://localhost:%d", token_file: %s, ca: %s, interval: 200ms, timeout: 2s}
+routes:
+  - match: {property: temp}
+    detectors: [{range: {max: 100}}]
+""" % (meta.port, token_file, os.path.join(certs, "ca.pem"))
+        b = start_broker(self, config_yaml=config)
+        self.publish(b, "boiler-3", "190")
+        ext = wait_until(lambda: (meta.extension("plant", "boiler-3") or {}).get("data", {}).get("anomalies", {})
+                         .get("temp"), what="the anomaly over HTTPS")
+        self.assertEqual(ext["value"], "190")
+        self.assertNotIn(token, b.log())  # the token never reaches the log
 
     def test_outage_restart_during_outage_and_recovery(self):
         self.meta.add("plant", "boiler-2")
