@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * det_converge.c - `desired`: a twin whose reported value does not reach
+ * det_desired.c - `desired`: a twin whose reported value does not reach
  * the desired one.
  *
  * KubeEdge twins carry, per property, the desired value ("expected", set

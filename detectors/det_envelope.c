@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * det_injected.c - `envelope`: values the device cannot produce.
+ * det_envelope.c - `envelope`: values the device cannot produce.
  *
  * Catches injected or forged values and unit mix-ups. Over the first
  * `learn` readings it learns the envelope the device lives in (lowest and

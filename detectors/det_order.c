@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * det_sequence.c - `order`: readings out of order, duplicated, or replayed
+ * det_order.c - `order`: readings out of order, duplicated, or replayed
  * history after a reconnect.
  *
  * Uses the sample time the payload carries and KubeEdge's message

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * det_lag.c - `delay`: readings that arrive long after they were taken, or
+ * det_delay.c - `delay`: readings that arrive long after they were taken, or
  * that claim to come from the future.
  *
  * Compares the sample time the device or mapper put in the message (the
