@@ -36,7 +36,7 @@ SAN_UNIT_OBJ := $(UNIT_SRC:%.c=$(SAN)/%.o)
 TSAN_OBJ := $(UNIT_SRC:%.c=$(TSAN)/%.o) $(LIB_SRC:%.c=$(TSAN)/%.o) \
 	$(filter-out $(TSAN)/plugin/plugin.o $(TSAN)/plugin/external.o $(TSAN)/plugin/status_sink.o,$(PLUGIN_SRC:%.c=$(TSAN)/%.o))
 
-FUZZ_TARGETS := payload topic config engine timestamp proto
+FUZZ_TARGETS := payload topic config engine timestamp proto authz
 FUZZ_SECONDS ?= 60
 FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-replay-%)
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)

@@ -6,7 +6,7 @@
  *
  *   edge-anomaly-detectord --listen HOST:PORT [--config FILE]
  *       [--tls-cert F --tls-key F [--tls-client-ca F]] [--token-file F]
- *       [--stats-interval SECONDS]
+ *       [--authz FILE] [--stats-interval SECONDS]
  *
  * Mappers (or anything else) open AnomalyDetectionService.StreamDetect
  * and stream DevicePropertyData; every message gets one AnomalyResponse,
@@ -25,17 +25,28 @@
  * calls must carry "authorization: Bearer <token>". SIGTERM or SIGINT:
  * stop accepting, let open streams finish for up to 5 s, then cancel them.
  *
+ * With --authz FILE (detectors/ea_authz.h) each StreamDetect caller must be
+ * one of the file's clients, known by its verified certificate (CN or
+ * subject) and/or its bearer token, and may send data only for that
+ * client's namespaces: a message for another namespace is answered
+ * "error", never reaches a detector, and is audited on stderr (the first
+ * per stream and namespace, and a count when the stream ends). Lines
+ * starting "edge-anomaly-detectord: audit:" are the audit trail: who opened
+ * a stream from where, who was refused and why. Secrets are never printed.
+ *
  * Ownership: each stream's struct stream is freed when its last batch
  * completes; the engine and config live for the process.
  */
 #include "anomaly_detector.pb-c.h"
 
+#include "ea_authz.h"
 #include "ea_config.h"
 #include "ea_engine.h"
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
 #include <errno.h>
@@ -51,7 +62,7 @@
 static volatile sig_atomic_t stop_requested;
 
 struct server_stats {
-	uint64_t streams_opened, streams_open, messages, anomalies, bad_messages, refused;
+	uint64_t streams_opened, streams_open, messages, anomalies, bad_messages, refused, refused_messages;
 };
 
 struct daemon {
@@ -61,6 +72,8 @@ struct daemon {
 	ea_engine *engine;
 	ea_config *cfg;
 	char *token; /* owned; NULL: no token required */
+	ea_authz *authz; /* owned; NULL: every caller may send any namespace */
+	const char *authz_path;
 	struct server_stats stats;
 	bool shutting_down;
 };
@@ -87,6 +100,11 @@ struct stream {
 	int pending;               /* batches outstanding */
 	bool finishing;            /* status sent or being sent */
 	uint64_t sequence;
+	uint64_t id;               /* stream number, for audit lines */
+	char *peer;                /* owned (gpr_malloc'd by gRPC); NULL until the call starts */
+	const ea_authz_client *client; /* owned by d->authz; NULL without --authz */
+	uint64_t refused_messages; /* for namespaces the client may not send */
+	char last_refused_ns[EA_NAME_MAX + 1]; /* audited already */
 	struct tag t_new, t_read, t_write, t_status, t_closed;
 };
 
@@ -137,6 +155,13 @@ static struct stream *stream_new(struct daemon *d, bool health)
 
 static void stream_free(struct stream *s)
 {
+	if(s->refused_messages > 0){
+		fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu (client '%s', %s) ended with %llu messages "
+				"refused for namespaces it may not send\n", (unsigned long long)s->id,
+				s->client != NULL ? ea_authz_client_name(s->client) : "?", s->peer != NULL ? s->peer : "?",
+				(unsigned long long)s->refused_messages);
+	}
+	if(s->peer != NULL) gpr_free(s->peer);
 	if(s->recv != NULL) grpc_byte_buffer_destroy(s->recv);
 	if(s->send != NULL) grpc_byte_buffer_destroy(s->send);
 	grpc_metadata_array_destroy(&s->request_md);
@@ -196,6 +221,81 @@ static void read_next(struct stream *s)
 	if(!start(s, &op, 1, &s->t_read)) send_status(s, GRPC_STATUS_INTERNAL, "cannot read");
 }
 
+/* Copies text for a log line with control bytes replaced by '?', so that
+ * a caller's names cannot forge or break audit lines; cut at out_len. */
+static const char *loggable(const char *text, char *out, size_t out_len)
+{
+	size_t i;
+
+	for(i = 0; text[i] != '\0' && i + 1 < out_len; i++){
+		unsigned char c = (unsigned char)text[i];
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[i] = '\0';
+	return out;
+}
+
+/* The bearer token the caller presented (not NUL-terminated), or NULL. */
+static const char *presented_token(const struct stream *s, size_t *len)
+{
+	size_t i;
+
+	for(i = 0; i < s->request_md.count; i++){
+		const grpc_metadata *m = &s->request_md.metadata[i];
+		if(grpc_slice_str_cmp(m->key, "authorization") == 0 && GRPC_SLICE_LENGTH(m->value) > 7
+				&& memcmp(GRPC_SLICE_START_PTR(m->value), "Bearer ", 7) == 0){
+			*len = GRPC_SLICE_LENGTH(m->value) - 7;
+			return (const char *)GRPC_SLICE_START_PTR(m->value) + 7;
+		}
+	}
+	*len = 0;
+	return NULL;
+}
+
+/* The first value of an auth context property of the call (from its
+ * verified client certificate), copied into out; false if there is none. */
+static bool peer_property(grpc_auth_context *ctx, const char *name, char *out, size_t out_len)
+{
+	grpc_auth_property_iterator it;
+	const grpc_auth_property *p;
+
+	if(ctx == NULL) return false;
+	it = grpc_auth_context_find_properties_by_name(ctx, name);
+	p = grpc_auth_property_iterator_next(&it);
+	if(p == NULL || p->value == NULL || p->value_length == 0 || p->value_length >= out_len) return false;
+	memcpy(out, p->value, p->value_length);
+	out[p->value_length] = '\0';
+	return strlen(out) == p->value_length; /* no NUL inside */
+}
+
+/* Finds which client of the access file this caller is; NULL (with an
+ * audit line) if none. */
+static const ea_authz_client *identify(struct stream *s)
+{
+	grpc_auth_context *ctx = grpc_call_auth_context(s->call);
+	char cn[300], subject[1024];
+	bool has_cn = peer_property(ctx, GRPC_X509_CN_PROPERTY_NAME, cn, sizeof(cn));
+	bool has_subject = peer_property(ctx, GRPC_X509_SUBJECT_PROPERTY_NAME, subject, sizeof(subject));
+	size_t token_len;
+	const char *token = presented_token(s, &token_len);
+	const ea_authz_client *c;
+
+	if(ctx != NULL) grpc_auth_context_release(ctx);
+	c = ea_authz_identify(s->d->authz, token, token_len, has_cn ? cn : NULL, has_subject ? subject : NULL);
+	if(has_subject) loggable(subject, subject, sizeof(subject)); /* matched above; now only for the log */
+	if(c == NULL){
+		fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu from %s refused: matches no client of %s "
+				"(certificate %s%s%s, bearer token %s)\n", (unsigned long long)s->id, s->peer,
+				s->d->authz_path, has_subject ? "'" : "", has_subject ? subject : "none", has_subject ? "'" : "",
+				token != NULL ? "presented" : "none");
+	}else{
+		fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu from %s is client '%s'%s%s%s\n",
+				(unsigned long long)s->id, s->peer, ea_authz_client_name(c),
+				has_subject ? " (certificate '" : "", has_subject ? subject : "", has_subject ? "')" : "");
+	}
+	return c;
+}
+
 static bool token_ok(const struct stream *s)
 {
 	size_t i, n;
@@ -221,6 +321,7 @@ struct best_verdict {
 	bool anomaly;
 	const ea_detector_type *detector;
 	char reason[EA_REASON_MAX];
+	char refusal[2 * EA_NAME_MAX + 64]; /* why a message was refused */
 };
 
 static void collect(void *ctx, const ea_sample *sample, const ea_detector_type *type, const ea_verdict *v)
@@ -241,9 +342,10 @@ static void collect(void *ctx, const ea_sample *sample, const ea_detector_type *
 
 /* Runs one message through the engine and fills the response. Strings in
  * `r` point into `b`, `now_text` or `in` (all outlive the packing). */
-static void detect(struct daemon *d, const Kubeedge__Anomalydetector__V1__DevicePropertyData *in,
+static void detect(struct stream *stream, const Kubeedge__Anomalydetector__V1__DevicePropertyData *in,
 		struct best_verdict *b, Kubeedge__Anomalydetector__V1__AnomalyResponse *r, const char *now_text)
 {
+	struct daemon *d = stream->d;
 	ea_sample s;
 	int64_t now = ea_now_ms(), t;
 
@@ -262,6 +364,24 @@ static void detect(struct daemon *d, const Kubeedge__Anomalydetector__V1__Device
 	}
 	memset(&s, 0, sizeof(s));
 	s.ns = in->namespace_[0] != '\0' ? in->namespace_ : "default";
+	if(stream->client != NULL && !ea_authz_allows(stream->client, s.ns)){
+		r->status = "error";
+		snprintf(b->refusal, sizeof(b->refusal), "namespace '%s' is not allowed for client '%s'", s.ns,
+				ea_authz_client_name(stream->client));
+		r->message = b->refusal;
+		d->stats.refused_messages++;
+		stream->refused_messages++;
+		if(strcmp(stream->last_refused_ns, s.ns) != 0){
+			char ns_text[EA_NAME_MAX + 1], device_text[EA_NAME_MAX + 1], property_text[EA_NAME_MAX + 1];
+			fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu (client '%s', %s) sent data for namespace "
+					"'%s', which it may not send; refused (device '%s', property '%s')\n",
+					(unsigned long long)stream->id, ea_authz_client_name(stream->client), stream->peer,
+					loggable(s.ns, ns_text, sizeof(ns_text)), loggable(in->device_name, device_text, sizeof(device_text)),
+					loggable(in->property_name, property_text, sizeof(property_text)));
+			snprintf(stream->last_refused_ns, sizeof(stream->last_refused_ns), "%s", s.ns);
+		}
+		return;
+	}
 	s.device = in->device_name;
 	s.property = in->property_name;
 	s.event_id = "";
@@ -329,7 +449,7 @@ static void handle_message(struct stream *s)
 		d->stats.bad_messages++;
 	}else{
 		ea_engine_set_verdict_fn(d->engine, collect, &b);
-		detect(d, in, &b, &r, now_text);
+		detect(s, in, &b, &r, now_text);
 	}
 	len = kubeedge__anomalydetector__v1__anomaly_response__get_packed_size(&r);
 	out = malloc(len + 1);
@@ -367,7 +487,9 @@ static void on_new_call(struct stream *s, bool ok)
 	if(!s->health){
 		d->stats.streams_opened++;
 		d->stats.streams_open++;
+		s->id = d->stats.streams_opened;
 	}
+	s->peer = grpc_call_get_peer(s->call);
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	ops[0].data.recv_close_on_server.cancelled = &s->cancelled;
@@ -376,8 +498,16 @@ static void on_new_call(struct stream *s, bool ok)
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
 	if(!token_ok(s)){
 		d->stats.refused++;
+		fprintf(stderr, "edge-anomaly-detectord: audit: call from %s refused: missing or wrong bearer token\n",
+				s->peer != NULL ? s->peer : "?");
 		start(s, ops, 1, &s->t_write);
 		send_status(s, GRPC_STATUS_UNAUTHENTICATED, "missing or wrong bearer token");
+		return;
+	}
+	if(!s->health && d->authz != NULL && (s->client = identify(s)) == NULL){
+		d->stats.refused++;
+		start(s, ops, 1, &s->t_write);
+		send_status(s, GRPC_STATUS_PERMISSION_DENIED, "this caller is no client of the detector's access file");
 		return;
 	}
 	if(s->health){
@@ -446,10 +576,10 @@ static void dispatch(struct tag *t, bool ok)
 static void print_stats(const struct daemon *d, const char *when)
 {
 	fprintf(stderr, "edge-anomaly-detectord: %s: streams %llu opened, %llu open; messages %llu, anomalies %llu, "
-			"bad %llu; calls refused %llu\n", when, (unsigned long long)d->stats.streams_opened,
+			"bad %llu; calls refused %llu; messages refused %llu\n", when, (unsigned long long)d->stats.streams_opened,
 			(unsigned long long)d->stats.streams_open, (unsigned long long)d->stats.messages,
 			(unsigned long long)d->stats.anomalies, (unsigned long long)d->stats.bad_messages,
-			(unsigned long long)d->stats.refused);
+			(unsigned long long)d->stats.refused, (unsigned long long)d->stats.refused_messages);
 }
 
 /* ------------------------------------------------------------------ */
@@ -459,16 +589,19 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: edge-anomaly-detectord --listen HOST:PORT [--config FILE]\n"
 		"           [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--token-file FILE]\n"
-		"           [--stats-interval SECONDS]\n\n"
+		"           [--authz FILE] [--stats-interval SECONDS]\n\n"
 		"Serves kubeedge.anomalydetector.v1.AnomalyDetectionService/StreamDetect with the\n"
 		"edge-anomaly detectors (the config's routes, else its default chain) and\n"
 		"grpc.health.v1.Health/Check. --tls-client-ca requires client certificates (mutual TLS);\n"
-		"--token-file requires 'authorization: Bearer <token>' on every call.\n");
+		"--token-file requires 'authorization: Bearer <token>' on every call.\n"
+		"--authz FILE lists the clients (certificate CN/subject or bearer token) and the\n"
+		"namespaces each may send; other namespaces are refused and audited.\n");
 }
 
 int main(int argc, char **argv)
 {
-	const char *listen_addr = NULL, *config = NULL, *cert = NULL, *key = NULL, *client_ca = NULL, *token_file = NULL;
+	const char *listen_addr = NULL, *config = NULL, *cert = NULL, *key = NULL, *client_ca = NULL, *token_file = NULL,
+			*authz_file = NULL;
 	double stats_interval = 0;
 	struct daemon d;
 	grpc_server_credentials *creds;
@@ -489,6 +622,7 @@ int main(int argc, char **argv)
 		else if(strcmp(argv[i], "--tls-key") == 0) slot = &key;
 		else if(strcmp(argv[i], "--tls-client-ca") == 0) slot = &client_ca;
 		else if(strcmp(argv[i], "--token-file") == 0) slot = &token_file;
+		else if(strcmp(argv[i], "--authz") == 0) slot = &authz_file;
 		else if(strcmp(argv[i], "--stats-interval") == 0 && i + 1 < argc){ stats_interval = atof(argv[++i]); continue; }
 		if(slot == NULL || i + 1 >= argc){
 			fprintf(stderr, "edge-anomaly-detectord: bad or incomplete option '%s'\n\n", argv[i]);
@@ -520,6 +654,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "edge-anomaly-detectord: the token in %s is empty or longer than 512 bytes\n", token_file);
 			return 1;
 		}
+	}
+	if(authz_file != NULL){
+		d.authz = ea_authz_load_file(authz_file, &err);
+		if(d.authz == NULL){
+			fprintf(stderr, "edge-anomaly-detectord: %s\n", err.message);
+			return 1;
+		}
+		d.authz_path = authz_file;
 	}
 	d.engine = ea_engine_new(d.cfg, d.cfg->max_series, NULL, NULL);
 	if(d.engine == NULL){
@@ -570,6 +712,10 @@ int main(int argc, char **argv)
 	fprintf(stderr, "edge-anomaly-detectord: listening on %s (%s%s%s)\n", listen_addr,
 			cert != NULL ? "TLS" : "plaintext", client_ca != NULL ? ", client certificates required" : "",
 			d.token != NULL ? ", bearer token required" : "");
+	if(d.authz != NULL){
+		fprintf(stderr, "edge-anomaly-detectord: access by namespace from %s (%zu clients)%s\n", authz_file,
+				ea_authz_client_count(d.authz), cert == NULL ? "; without TLS, tokens cross the network in clear" : "");
+	}
 	next_stats = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis((int64_t)(stats_interval * 1000), GPR_TIMESPAN));
 
 	for(;;){
@@ -604,5 +750,6 @@ int main(int argc, char **argv)
 	ea_engine_free(d.engine);
 	ea_config_free(d.cfg);
 	free(d.token);
+	ea_authz_free(d.authz);
 	return rc;
 }
