@@ -97,9 +97,16 @@ class ReplayCsvTest(unittest.TestCase):
         expected = [float(row[1]) > 21 for row in rows]
         self.assertEqual([row[3] == "1" for row in rows], expected)
         self.assertTrue(all(row[4] == "out-of-range" for row in rows if row[3] == "1"))
-        r = run("--input", src, "--output", self.path("out.csv"), "--detector", "range", "--param", "colour=red")
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("colour", r.stderr)
+        # a mistake on the command line is a usage error (2), named
+        for args, expect in ((("--detector", "range", "--param", "colour=red"), "colour"),
+                             (("--detector", "range", "--param", "max=hot"), "max=hot"),
+                             (("--detector", "range", "--param", "min=5", "--param", "max=1"), "above max"),
+                             (("--detector", "range", "--param", "max"), "NAME=VALUE"),
+                             (("--detector", "no-such-detector"), "no-such-detector")):
+            r = run("--input", src, "--output", self.path("out2.csv"), *args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(expect, r.stderr)
+            self.assertFalse(os.path.exists(self.path("out2.csv")))
 
     def test_output_to_a_device_is_written_not_replaced(self):
         src = self.write("in.csv", self.series(rows=20))
@@ -146,6 +153,74 @@ class ReplayCsvTest(unittest.TestCase):
         self.assert_input_error("timestamp,value\n2026-11-01 00:00:00,1,2\n", "bad.csv:2:", "too many columns")
         self.assert_input_error("timestamp,value\n2026-11-01 00:00:00\n", "bad.csv:2:")
         self.assert_input_error("timestamp,value\n2026-13-01 00:00:00,1\n", "bad.csv:2:", "bad timestamp")
+        # values: only finite decimal numbers; nothing is skipped silently
+        for value in ("", "0x10", "inf", "nan", "true", "1e400", "1.5.2", "12 C"):
+            self.assert_input_error("timestamp,value\n2026-11-01 00:00:00,1\n2026-11-01 00:01:00,%s\n" % value,
+                                    "bad.csv:3:", "bad value")
+        # the line number counts blank lines too
+        self.assert_input_error("timestamp,value\n\n2026-11-01 00:00:00,1\n\nnope,2\n", "bad.csv:5:", "bad timestamp")
+        self.assert_input_error("timestamp,value,unit\n", "bad.csv:1:", "header")
+        self.assert_input_error("\n", "bad.csv:1:", "header")
+        # a failure after many good rows leaves no output either
+        many = "".join("%d,%d\n" % (1793491200 + i, i % 7) for i in range(5000))
+        self.assert_input_error("timestamp,value\n" + many + "1793496200,x\n", "bad.csv:5002:", "bad value")
+
+    def test_unreadable_input(self):
+        out = self.path("out.csv")
+        r = run("--input", self.dir, "--output", out)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot read " + self.dir, r.stderr)
+        self.assertFalse(os.path.exists(out))
+
+    def test_fields_are_written_back_as_read(self):
+        text = ('\ufeff"Timestamp" , "Value"\r\n'
+                '"2026-11-01 00:00:00", 1.50 \r\n'
+                '2026-11-01T01:01:00+01:00,"2.0"\r\n'
+                '1793491320,+3e0\r\n'
+                '1793491380000,-0\r\n')
+        src = self.write("in.csv", text)
+        r = run("--input", src, "--output", self.path("out.csv"), "--detector", "range", "--param", "max=2.5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.path("out.csv"), newline="") as f:
+            lines = f.read().split("\n")
+        self.assertEqual(lines[0], "timestamp,value,anomaly_score,is_anomaly,kind")
+        self.assertEqual([line.rsplit(",", 3)[0] for line in lines[1:5]],
+                         ['"2026-11-01 00:00:00", 1.50 ', '2026-11-01T01:01:00+01:00,"2.0"', "1793491320,+3e0",
+                          "1793491380000,-0"])
+        self.assertEqual([line.rsplit(",", 2)[1] for line in lines[1:5]], ["0", "0", "1", "0"])
+        self.assertEqual(lines[5:], [""])
+
+    def test_progress_only_on_a_terminal(self):
+        import pty
+        rows = "".join("%d,%.2f\n" % (1793491200 + 60 * i, 20 + (i % 10) / 10) for i in range(50000))
+        src = self.write("in.csv", "timestamp,value\n" + rows)
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run([CLI, "replay", "--input", src, "--output", self.path("out.csv"), "--detector", "spike"],
+                               stdout=subprocess.DEVNULL, stderr=slave, timeout=60)
+            os.close(slave)
+            slave = -1
+            tty = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                tty += chunk
+        finally:
+            if slave >= 0:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(p.returncode, 0)
+        text = tty.decode()
+        self.assertRegex(text, r"\r\[#+ *\] +\d+%  \d+ rows  \d+ rows/s")
+        self.assertIn("50000 rows", text)  # the summary
+        # not a terminal: the summary line alone
+        r = run("--input", src, "--output", self.path("out.csv"), "--detector", "spike")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stderr, r"^edge-anomaly replay: 50000 rows, \d+ anomalous, [0-9.]+ s, \d+ rows/s -> .*\n$")
 
     def test_crlf_blank_lines_and_long_lines(self):
         text = "timestamp,value\r\n2026-11-01 00:00:00,1\r\n\r\n2026-11-01 00:01:00,2\r\n"
@@ -163,6 +238,10 @@ class ReplayCsvTest(unittest.TestCase):
         self.assertEqual(run("--input", "a", "--capture", "b", "--output", "c").returncode, 2)
         self.assertEqual(run("--input", "a", "--output", "b", "--param", "x=1").returncode, 2)
         self.assertEqual(run("--frobnicate").returncode, 2)
+        self.assertEqual(run("--capture", "a", "--output", "b", "--device", "d").returncode, 2)
+        self.assertEqual(run("--capture", "a", "--output", "b", "--detector", "spike").returncode, 2)
+        self.assertEqual(run("--input", "a", "--output", "b", "--detector", "spike", "--config", "c").returncode, 2)
+        self.assertEqual(run("--input", "a", "--output").returncode, 2)
         r = run("--input", self.path("missing.csv"), "--output", self.path("o.csv"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("missing.csv", r.stderr)
@@ -215,6 +294,54 @@ class ReplayCaptureTest(unittest.TestCase):
         self.assertIn(("out-of-range", False), kinds)
         self.assertIn(("stale", True), kinds)
 
+    def test_example_capture_gives_the_expected_results(self):
+        # tests/data/capture-example.jsonl: a boiler over its range at 5 s,
+        # back at 6 s, silent from 9 s, stale after 30 s of silence (the
+        # idle check at 40 s), back at 75 s; both topic shapes, payloads as
+        # text and as JSON, times in ms and RFC 3339 (one with an offset).
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+        out = os.path.join(self.dir, "results.jsonl")
+        r = run("--capture", os.path.join(data, "capture-example.jsonl"), "--output", out,
+                "--config", os.path.join(data, "capture-example.yaml"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("12 messages, 4 results (2 raising)", r.stderr)
+
+        def key(line):  # what must not change; scores and reasons may be reworded
+            x = json.loads(line)
+            res = x["result"]
+            return (x["topic"], res["namespace"], res["device"], res["property"], res["value"], res["timestamp"],
+                    res["detector"], res["kind"], res["anomaly"], res["detectedAt"])
+        with open(out) as f:
+            got = [key(line) for line in f]
+        with open(os.path.join(data, "capture-example.expected.jsonl")) as f:
+            expected = [key(line) for line in f]
+        self.assertEqual(got, expected)
+        self.assertEqual(expected[2][6:], ("staleness", "stale", True, "2026-11-01T00:00:40.000Z"))
+
+    def test_a_long_silence_is_checked_in_bounded_steps(self):
+        # two weeks of silence: the stale alert comes within one step of
+        # the limit (2 weeks / 3600 checks = 336 s), and quickly
+        cfg = os.path.join(self.dir, "config.yaml")
+        with open(cfg, "w") as f:
+            f.write("results: {repeat_interval: 0}\n"
+                    "routes:\n  - match: {property: temp}\n    detectors: [{staleness: {interval: 1h}}]\n")
+        t0 = int(T0.timestamp() * 1000)
+        src = os.path.join(self.dir, "capture.jsonl")
+        with open(src, "w") as f:
+            for t in (t0, t0 + 1000, t0 + 14 * 86400000):
+                f.write(json.dumps({"topic": "$hw/events/device/b/twin/update", "time": t,
+                                    "payload": {"twin": {"temp": {"actual": {"value": "1"}}}}}) + "\n")
+        out = os.path.join(self.dir, "results.jsonl")
+        r = run("--capture", src, "--output", out, "--config", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            results = [json.loads(line)["result"] for line in f]
+        self.assertEqual([(x["kind"], x["anomaly"]) for x in results], [("stale", True), ("stale", False)])
+        stale = results[:1]
+        detected = datetime.datetime.fromisoformat(stale[0]["detectedAt"].replace("Z", "+00:00"))
+        late = (detected - (T0 + datetime.timedelta(seconds=1, hours=1))).total_seconds()
+        self.assertTrue(0 < late <= 337, late)
+
     def test_bad_capture_line(self):
         src = os.path.join(self.dir, "capture.jsonl")
         with open(src, "w") as f:
@@ -224,6 +351,17 @@ class ReplayCaptureTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("capture.jsonl:2:", r.stderr)
         self.assertFalse(os.path.exists(out))
+        for bad, expect in (('not json', "not a JSON object"),
+                            ('{"topic": "a", "payload": "{}"}', 'needs "time"'),
+                            ('{"topic": "a", "payload": "{}", "time": "yesterday"}', 'needs "time"'),
+                            ('{"topic": "a", "payload": "{}", "time": -5}', 'needs "time"'),
+                            ('{"payload": "{}", "time": 1}', 'needs "topic"')):
+            with open(src, "w") as f:
+                f.write('\n{"topic": "a", "payload": {"x": 1}, "time": "2026-11-01T00:00:00Z"}\n' + bad + "\n")
+            r = run("--capture", src, "--output", out)
+            self.assertEqual(r.returncode, 1, bad)
+            self.assertIn("capture.jsonl:3: " + expect, r.stderr)
+            self.assertFalse(os.path.exists(out))
 
 
 if __name__ == "__main__":
