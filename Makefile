@@ -45,10 +45,11 @@ FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz-%)
 
 .PHONY: all install uninstall demo check check-unit check-fuzz check-integration bench bench-quality bench-engine bench-detectord bench-mirror fuzz clean deps
 
-# The example detector library (examples/detectors/) and two libraries the
-# unit tests must refuse; built against the public header only.
+# The example detector library (examples/detectors/) and the libraries the
+# unit tests load or must refuse; built against the public header only.
 EXAMPLE_SO := $(BUILD)/examples/libea_example_hysteresis.so
-TEST_SO := $(BUILD)/examples/libea_test_abi_other.so $(BUILD)/examples/libea_test_no_entry.so
+TEST_SO := $(BUILD)/examples/libea_test_abi_other.so $(BUILD)/examples/libea_test_no_entry.so \
+	$(BUILD)/examples/libea_test_probe.so
 
 all: $(BUILD)/edge_anomaly.so $(BUILD)/edge-anomaly $(EXAMPLE_SO) $(BUILD)/edge-anomaly-detectord
 
@@ -58,7 +59,10 @@ $(BUILD)/examples/libea_example_%.so: examples/detectors/%.c include/edge-anomal
 
 $(BUILD)/examples/libea_test_%.so: tests/unit/libs/%.c include/edge-anomaly/detector.h
 	@mkdir -p $(dir $@)
-	$(CC) $(WARNFLAGS) -O2 -g -fPIC -shared -Iinclude -o $@ $<
+	$(CC) $(WARNFLAGS) -O2 -g -fPIC -fvisibility=hidden -shared -Iinclude -o $@ $<
+
+# abi_test loads them from here unless EA_TEST_LIBDIR says otherwise.
+$(SAN)/tests/unit/abi_test.o $(TSAN)/tests/unit/abi_test.o: ALL_CFLAGS += -DEA_TEST_LIBDIR='"$(BUILD)/examples"'
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -107,6 +111,7 @@ $(BUILD)/edge-anomaly-detectord: $(BUILD)/proto/detectord.o $(BUILD)/proto/anoma
 
 # Unit tests: CUnit, the library and the plugin's queue and pool built with
 # ASan and UBSan; any sanitizer report fails the run.
+$(BUILD)/unit-tests $(BUILD)/unit-tests-tsan: | $(EXAMPLE_SO) $(TEST_SO)
 $(BUILD)/unit-tests: $(SAN_UNIT_OBJ) $(SAN_LIB_OBJ) $(SAN_PLUGIN_OBJ)
 	$(CC) $(CFLAGS) $(SANFLAGS) -pthread -o $@ $^ $(LIB_LIBS) -lcunit
 

@@ -201,6 +201,10 @@ struct loader {
 	ea_config *cfg;
 	ea_config_error *err;
 	const yaml_node_t *tap_groups_node; /* where devices.groups was, for messages */
+	/* detector libraries this file names (paths owned by the library
+	 * table); a chain may use only their detectors */
+	const char *libraries[EA_PLUGIN_DETECTORS_MAX];
+	size_t library_count;
 };
 
 static void fail(struct loader *ld, const yaml_node_t *node, const char *path, const char *fmt, ...)
@@ -520,6 +524,27 @@ static void list_builtins(char *out, size_t len)
 	}
 }
 
+static bool names_library(const struct loader *ld, const char *library)
+{
+	size_t i;
+	for(i = 0; i < ld->library_count; i++) if(ld->libraries[i] == library) return true;
+	return false;
+}
+
+/* The detectors of the libraries this file names, for messages. */
+static void list_library_detectors(const struct loader *ld, char *out, size_t len)
+{
+	const ea_detector_type *t;
+	size_t i;
+
+	out[0] = '\0';
+	for(i = 0; (t = ea_plugin_detector_at(i)) != NULL; i++){
+		if(!names_library(ld, ea_plugin_detector_library(t))) continue;
+		if(out[0] != '\0') strncat(out, ", ", len - strlen(out) - 1);
+		strncat(out, t->name, len - strlen(out) - 1);
+	}
+}
+
 static bool load_detector(struct loader *ld, const yaml_node_t *node, const char *path, ea_chain *chain)
 {
 	const char *name = NULL;
@@ -541,10 +566,20 @@ static bool load_detector(struct loader *ld, const yaml_node_t *node, const char
 		return false;
 	}
 	type = ea_detector_find(name);
+	if(type != NULL && ea_plugin_detector_library(type) != NULL
+			&& !names_library(ld, ea_plugin_detector_library(type))){
+		/* loaded for another config of this process; this file must say
+		 * so too, or it would fail to load in a fresh process */
+		fail(ld, name_node, path, "detector '%s' comes from %s, which this file does not list under "
+				"detector_libraries", name, ea_plugin_detector_library(type));
+		return false;
+	}
 	if(type == NULL){
-		char known[200];
+		char known[200], loaded[160];
 		list_builtins(known, sizeof(known));
-		fail(ld, name_node, path, "unknown detector '%s'; built-in detectors: %s", name, known);
+		list_library_detectors(ld, loaded, sizeof(loaded));
+		fail(ld, name_node, path, "unknown detector '%s'; built-in detectors: %s%s%s", name, known,
+				loaded[0] != '\0' ? "; from detector_libraries: " : "", loaded);
 		return false;
 	}
 	join_path(ppath, sizeof(ppath), path, name);
@@ -832,7 +867,8 @@ static bool h_idle_check(struct loader *ld, const yaml_node_t *v, const char *pa
 
 /* "detector_libraries": shared objects with users' detectors, loaded
  * before any chain is read (load_document runs this first, wherever the
- * key stands). Relative paths are relative to the config file. */
+ * key stands; the table entry then only accepts the key). Relative paths
+ * are relative to the config file. */
 static bool h_detector_libraries(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	yaml_node_item_t *it;
@@ -845,7 +881,7 @@ static bool h_detector_libraries(struct loader *ld, const yaml_node_t *v, const 
 	}
 	for(it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++, i++){
 		const yaml_node_t *item = yaml_document_get_node(ld->doc, *it);
-		const char *file = scalar(item), *slash = strrchr(ld->cfg->path, '/');
+		const char *file = scalar(item), *slash = strrchr(ld->cfg->path, '/'), *library;
 		char ipath[PATH_MAX_LEN], full[4096], err[600];
 
 		snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
@@ -858,12 +894,23 @@ static bool h_detector_libraries(struct loader *ld, const yaml_node_t *v, const 
 		}else{
 			snprintf(full, sizeof(full), "%s", file);
 		}
-		if(!ea_plugin_detectors_load(full, err, sizeof(err))){
+		library = ea_plugin_detectors_load(full, err, sizeof(err));
+		if(library == NULL){
 			fail(ld, item, ipath, "%s", err);
 			return false;
 		}
+		if(!names_library(ld, library)) ld->libraries[ld->library_count++] = library;
 	}
 	return true;
+}
+
+static bool h_detector_libraries_loaded(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	(void)ld;
+	(void)v;
+	(void)path;
+	(void)t;
+	return true; /* done by load_document before the walk */
 }
 
 static bool h_default_chain(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
@@ -1482,7 +1529,7 @@ static ea_config *load_document(struct loader *ld, yaml_document_t *doc)
 		{ "results", h_results },
 		{ "stats_interval", h_stats_interval },
 		{ "idle_check", h_idle_check },
-		{ "detector_libraries", h_detector_libraries },
+		{ "detector_libraries", h_detector_libraries_loaded },
 		{ "mirror", h_mirror },
 		{ "device_status", h_device_status },
 		{ "edgex", h_edgex },

@@ -99,16 +99,29 @@ const ea_detector_type *ea_detector_find(const char *name);
 
 /* Detectors from users' shared objects (ea_plugin_detector.c, ABI in
  * include/edge-anomaly/detector.h). Loading is refused until a program
- * allows it (the plugin and the CLI do; fuzz targets never). */
+ * allows it (the plugin, the CLI and detectord do; fuzz targets never). */
+#define EA_PLUGIN_DETECTORS_MAX 32 /* detectors from all libraries together */
 void ea_plugin_detectors_allow(bool allow);
-/* Loads the detectors of the library at `path` (once per path); false with
- * a message naming the file in err. Libraries stay loaded for the life of
- * the process. Thread-safe. */
-bool ea_plugin_detectors_load(const char *path, char *err, size_t err_len);
+/* Loads the detectors of the library at `path` (once per file: the same
+ * file again returns at once). Returns the library's resolved path, owned
+ * by the library table and valid for the life of the process (libraries
+ * are never unloaded); NULL with a message naming the file in err.
+ * Thread-safe. */
+const char *ea_plugin_detectors_load(const char *path, char *err, size_t err_len);
 /* A loaded detector by name, or NULL. */
 const ea_detector_type *ea_plugin_detector_find(const char *name);
-/* The library a loaded detector came from, or NULL for a built-in. */
+/* The index-th loaded detector (0, 1, ...), NULL past the last. */
+const ea_detector_type *ea_plugin_detector_at(size_t index);
+/* The resolved path of the library a loaded detector came from (the
+ * pointer ea_plugin_detectors_load returned), or NULL for a built-in. */
 const char *ea_plugin_detector_library(const ea_detector_type *type);
+/* Internal, for tests: checks a library's NULL-terminated list of tables
+ * as loading does (version, names, parameters, sizes, callbacks, names
+ * taken), with `room` slots free. Returns how many detectors it lists, or
+ * 0 with a message naming `path` in err. */
+struct edge_anomaly_detector;
+size_t ea_plugin__check_list(const struct edge_anomaly_detector *const *list, size_t room, const char *path,
+		char *err, size_t err_len);
 
 /* Bytes of per-series state an instance with these parameters needs. */
 size_t ea_detector_state_size(const ea_detector_type *type, const ea_params *p);

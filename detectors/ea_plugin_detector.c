@@ -14,17 +14,26 @@
  * mapped while any of them exists.
  *
  * Loading is off until the program turns it on (ea_plugin_detectors_allow):
- * the broker plugin and the CLI do, the fuzz targets do not, so fuzzed
- * YAML can never open a library.
+ * the broker plugin, the CLI and detectord do, the fuzz targets do not, so
+ * fuzzed YAML can never open a library (fuzz_config checks that none is
+ * ever loaded).
  *
- * Ownership: the table owns copies of the library paths; detector tables
- * and strings are the libraries' (mapped for the life of the process).
+ * Threat model: the config is trusted, so a library it names is code the
+ * operator chose to run inside the broker with the broker's privileges.
+ * As a guard against a careless install, a library file that every user
+ * may write (or that sits in such a directory without the sticky bit) is
+ * refused: anybody on the machine could otherwise run code as the broker.
+ *
+ * Ownership: the table owns copies of the library paths (never freed, like
+ * the libraries); detector tables and strings are the libraries' (mapped
+ * for the life of the process).
  */
 #include "ea_detector.h"
 
 #include "../include/edge-anomaly/detector.h"
 
 #include <dlfcn.h>
+#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -32,15 +41,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
-#define PLUGIN_SLOTS 32
-#define PLUGIN_STATE_MAX 65536
+#define PLUGIN_SLOTS EA_PLUGIN_DETECTORS_MAX
+#define PLUGIN_NAME_MAX 64 /* names are shorter */
+
+/* The public header restates internal limits and enums; keep them equal. */
+_Static_assert(EDGE_ANOMALY_MAX_PARAMS == EA_MAX_PARAMS, "parameter count differs from the internal one");
+_Static_assert(EDGE_ANOMALY_REASON_MAX <= EA_REASON_MAX, "a user's reason must fit the internal one");
+_Static_assert(EDGE_ANOMALY_PARAM_NUMBER == (int)EA_PARAM_NUMBER && EDGE_ANOMALY_PARAM_INTEGER == (int)EA_PARAM_INTEGER
+		&& EDGE_ANOMALY_PARAM_DURATION == (int)EA_PARAM_DURATION && EDGE_ANOMALY_PARAM_BOOL == (int)EA_PARAM_BOOL,
+		"parameter kinds differ from the internal ones");
 
 struct plugin_slot {
 	ea_detector_type type;                 /* what the engine sees */
 	ea_param_spec specs[EA_MAX_PARAMS];
 	const struct edge_anomaly_detector *user;
-	char *library;                         /* owned: resolved path */
+	char *library;                         /* resolved path, one copy shared by the
+	                                        * slots of a library; never freed */
 };
 
 static struct plugin_slot slots[PLUGIN_SLOTS];
@@ -154,8 +172,8 @@ static bool name_ok(const char *name)
 	size_t i, n;
 
 	if(name == NULL) return false;
-	n = strnlen(name, 64);
-	if(n == 0 || n == 64) return false;
+	n = strnlen(name, PLUGIN_NAME_MAX);
+	if(n == 0 || n == PLUGIN_NAME_MAX) return false;
 	for(i = 0; i < n; i++){
 		char c = name[i];
 		if(!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
@@ -169,7 +187,8 @@ static bool text_ok(const char *text)
 	return text != NULL && strnlen(text, 1024) < 1024 && ea_utf8_valid(text, strlen(text));
 }
 
-/* Checks one table; writes why not into err. */
+/* Checks one table; writes why not into err. The version is checked
+ * first: it is the only member every ABI version shares. */
 static bool table_ok(const struct edge_anomaly_detector *d, const char *path, char *err, size_t len)
 {
 	size_t k;
@@ -181,65 +200,172 @@ static bool table_ok(const struct edge_anomaly_detector *d, const char *path, ch
 		return false;
 	}
 	if(!name_ok(d->name)){
-		snprintf(err, len, "detector library %s: a detector name must be 1..63 letters, digits, '_' or '-'", path);
+		snprintf(err, len, "detector library %s: a detector name must be 1..%d letters, digits, '_' or '-'", path,
+				PLUGIN_NAME_MAX - 1);
 		return false;
 	}
 	if(!text_ok(d->kind) || !text_ok(d->summary) || d->observe == NULL){
 		snprintf(err, len, "detector library %s: detector '%s' needs a kind, a summary and observe()", path, d->name);
 		return false;
 	}
-	if(d->state_size > PLUGIN_STATE_MAX){
+	if(d->state_size > EDGE_ANOMALY_STATE_MAX){
 		snprintf(err, len, "detector library %s: detector '%s' wants %zu bytes per series; at most %d", path, d->name,
-				d->state_size, PLUGIN_STATE_MAX);
+				d->state_size, EDGE_ANOMALY_STATE_MAX);
 		return false;
 	}
-	if(d->param_count > EA_MAX_PARAMS || (d->param_count > 0 && d->params == NULL)){
-		snprintf(err, len, "detector library %s: detector '%s' has more than %d parameters", path, d->name,
-				EA_MAX_PARAMS);
+	if(d->param_count > EA_MAX_PARAMS){
+		snprintf(err, len, "detector library %s: detector '%s' has %zu parameters; at most %d", path, d->name,
+				d->param_count, EA_MAX_PARAMS);
+		return false;
+	}
+	if(d->param_count > 0 && d->params == NULL){
+		snprintf(err, len, "detector library %s: detector '%s' has %zu parameters but no table of them", path,
+				d->name, d->param_count);
 		return false;
 	}
 	for(k = 0; k < d->param_count; k++){
 		const struct edge_anomaly_param *q = &d->params[k];
-		if(!name_ok(q->name) || !text_ok(q->doc) || q->kind < 0 || q->kind > EDGE_ANOMALY_PARAM_BOOL
-				|| !(q->min <= q->max)
+		size_t j;
+		if(!name_ok(q->name) || !text_ok(q->doc) || q->kind < EDGE_ANOMALY_PARAM_NUMBER
+				|| q->kind > EDGE_ANOMALY_PARAM_BOOL || !(q->min <= q->max)
 				|| !(isnan(q->default_value) || (q->default_value >= q->min && q->default_value <= q->max))){
 			snprintf(err, len, "detector library %s: parameter %zu of detector '%s' is malformed (name, doc, kind, "
 					"min <= max, default within them)", path, k + 1, d->name);
 			return false;
 		}
+		for(j = 0; j < k; j++){
+			if(strcmp(d->params[j].name, q->name) == 0){
+				snprintf(err, len, "detector library %s: detector '%s' has two parameters called '%s'", path,
+						d->name, q->name);
+				return false;
+			}
+		}
 	}
 	return true;
 }
 
-static bool library_loaded(const char *resolved)
+size_t ea_plugin__check_list(const struct edge_anomaly_detector *const *list, size_t room, const char *path,
+		char *err, size_t len)
 {
-	size_t i, n = atomic_load(&slot_count);
-	for(i = 0; i < n; i++) if(strcmp(slots[i].library, resolved) == 0) return true;
-	return false;
+	size_t n = 0, i;
+
+	while(list != NULL && list[n] != NULL && n <= PLUGIN_SLOTS) n++;
+	if(n == 0){
+		snprintf(err, len, "detector library %s lists no detectors", path);
+		return 0;
+	}
+	/* The version before anything else, so a library for another ABI is
+	 * always told so, whatever else is wrong with it. */
+	for(i = 0; i < n; i++){
+		if(list[i]->abi_version != EDGE_ANOMALY_DETECTOR_ABI){
+			(void)table_ok(list[i], path, err, len);
+			return 0;
+		}
+	}
+	if(n > room){
+		snprintf(err, len, "detector library %s: at most %d detectors can be loaded from libraries; %zu more do not fit",
+				path, PLUGIN_SLOTS, n);
+		return 0;
+	}
+	for(i = 0; i < n; i++){
+		size_t k;
+		if(!table_ok(list[i], path, err, len)) return 0;
+		for(k = 0; k < i; k++){
+			if(strcmp(list[k]->name, list[i]->name) == 0) break;
+		}
+		if(k < i || ea_detector_find(list[i]->name) != NULL){
+			snprintf(err, len, "detector library %s: a detector called '%s' exists already (built in or from "
+					"another library)", path, list[i]->name);
+			return 0;
+		}
+	}
+	return n;
 }
 
-bool ea_plugin_detectors_load(const char *path, char *err, size_t len)
+/* Refuses a file that anybody on the machine could replace or change. */
+static bool permissions_ok(const char *resolved, const char *path, char *err, size_t len)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if(stat(resolved, &st) != 0){
+		snprintf(err, len, "detector library %s: cannot open: %m", path);
+		return false;
+	}
+	if(!S_ISREG(st.st_mode)){
+		snprintf(err, len, "detector library %s is not a regular file", path);
+		return false;
+	}
+	if(st.st_mode & S_IWOTH){
+		snprintf(err, len, "detector library %s is writable by every user, who could run code inside the broker "
+				"that way: chmod o-w it", path);
+		return false;
+	}
+	snprintf(dir, sizeof(dir), "%s", resolved);
+	if(stat(dirname(dir), &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)){
+		snprintf(err, len, "detector library %s is in a directory every user may write to, so anybody could "
+				"replace it: move it or chmod o-w the directory", path);
+		return false;
+	}
+	return true;
+}
+
+static const char *library_loaded(const char *resolved)
+{
+	size_t i, n = atomic_load(&slot_count);
+	for(i = 0; i < n; i++) if(strcmp(slots[i].library, resolved) == 0) return slots[i].library;
+	return NULL;
+}
+
+static void fill_slot(struct plugin_slot *slot, size_t index, const struct edge_anomaly_detector *d)
+{
+	size_t k;
+
+	slot->user = d;
+	for(k = 0; k < d->param_count; k++){
+		slot->specs[k].name = d->params[k].name;
+		slot->specs[k].kind = (ea_param_kind)d->params[k].kind; /* same values: asserted above */
+		slot->specs[k].default_value = d->params[k].default_value;
+		slot->specs[k].min = d->params[k].min;
+		slot->specs[k].max = d->params[k].max;
+		slot->specs[k].doc = d->params[k].doc;
+	}
+	slot->type.name = d->name;
+	slot->type.kind = d->kind;
+	slot->type.summary = d->summary;
+	slot->type.params = slot->specs;
+	slot->type.param_count = d->param_count;
+	slot->type.state_size = d->state_size;
+	slot->type.state_size_for = NULL;
+	slot->type.numeric_only = d->numeric_only != 0;
+	slot->type.wants_desired = d->wants_desired != 0;
+	slot->type.validate = d->validate != NULL ? slot_funcs[index].validate : NULL;
+	slot->type.observe = slot_funcs[index].observe;
+	slot->type.idle = d->idle != NULL ? slot_funcs[index].idle : NULL;
+}
+
+const char *ea_plugin_detectors_load(const char *path, char *err, size_t len)
 {
 	char resolved[PATH_MAX];
 	const struct edge_anomaly_detector *const *(*entry)(void);
 	const struct edge_anomaly_detector *const *list;
+	const char *library = NULL;
+	char *owned;
 	void *handle;
-	size_t n = 0, i, base;
-	bool ok = false;
+	size_t n, i, base;
 
 	if(!atomic_load(&allowed)){
 		snprintf(err, len, "detector libraries cannot be loaded by this program");
-		return false;
+		return NULL;
 	}
 	if(realpath(path, resolved) == NULL){
 		snprintf(err, len, "detector library %s: cannot open: %m", path);
-		return false;
+		return NULL;
 	}
 	pthread_mutex_lock(&load_lock);
-	if(library_loaded(resolved)){
-		pthread_mutex_unlock(&load_lock);
-		return true;
-	}
+	library = library_loaded(resolved);
+	if(library != NULL) goto out; /* the same file again: nothing to do */
+	if(!permissions_ok(resolved, path, err, len)) goto out;
 	handle = dlopen(resolved, RTLD_NOW | RTLD_LOCAL);
 	if(handle == NULL){
 		snprintf(err, len, "detector library %s: %s", path, dlerror());
@@ -253,71 +379,25 @@ bool ea_plugin_detectors_load(const char *path, char *err, size_t len)
 		goto out;
 	}
 	list = entry();
-	while(list != NULL && list[n] != NULL && n <= PLUGIN_SLOTS) n++;
-	if(n == 0){
-		snprintf(err, len, "detector library %s lists no detectors", path);
-		dlclose(handle);
-		goto out;
-	}
 	base = atomic_load(&slot_count);
-	if(base + n > PLUGIN_SLOTS){
-		snprintf(err, len, "detector library %s: at most %d detectors can be loaded from libraries", path, PLUGIN_SLOTS);
-		dlclose(handle);
+	n = ea_plugin__check_list(list, PLUGIN_SLOTS - base, path, err, len);
+	owned = n > 0 ? strdup(resolved) : NULL;
+	if(owned == NULL){
+		if(n > 0) snprintf(err, len, "out of memory");
+		dlclose(handle); /* nothing of it was published */
 		goto out;
 	}
+	/* From here on the library stays loaded (see the top of this file). */
 	for(i = 0; i < n; i++){
-		size_t k;
-		if(!table_ok(list[i], path, err, len)){
-			dlclose(handle);
-			goto out;
-		}
-		for(k = 0; k < i; k++){
-			if(strcmp(list[k]->name, list[i]->name) == 0) break;
-		}
-		if(k < i || ea_detector_find(list[i]->name) != NULL){
-			snprintf(err, len, "detector library %s: a detector called '%s' exists already", path, list[i]->name);
-			dlclose(handle);
-			goto out;
-		}
+		memset(&slots[base + i], 0, sizeof(slots[base + i]));
+		slots[base + i].library = owned;
+		fill_slot(&slots[base + i], base + i, list[i]);
 	}
-	/* From here on the library stays loaded (see the header). */
-	for(i = 0; i < n; i++){
-		struct plugin_slot *slot = &slots[base + i];
-		const struct edge_anomaly_detector *d = list[i];
-		size_t k;
-
-		memset(slot, 0, sizeof(*slot));
-		slot->user = d;
-		slot->library = strdup(resolved);
-		for(k = 0; k < d->param_count; k++){
-			slot->specs[k].name = d->params[k].name;
-			slot->specs[k].kind = (ea_param_kind)d->params[k].kind;
-			slot->specs[k].default_value = d->params[k].default_value;
-			slot->specs[k].min = d->params[k].min;
-			slot->specs[k].max = d->params[k].max;
-			slot->specs[k].doc = d->params[k].doc;
-		}
-		slot->type.name = d->name;
-		slot->type.kind = d->kind;
-		slot->type.summary = d->summary;
-		slot->type.params = slot->specs;
-		slot->type.param_count = d->param_count;
-		slot->type.state_size = d->state_size;
-		slot->type.numeric_only = d->numeric_only != 0;
-		slot->type.wants_desired = d->wants_desired != 0;
-		slot->type.validate = d->validate != NULL ? slot_funcs[base + i].validate : NULL;
-		slot->type.observe = slot_funcs[base + i].observe;
-		slot->type.idle = d->idle != NULL ? slot_funcs[base + i].idle : NULL;
-		if(slot->library == NULL){
-			snprintf(err, len, "out of memory");
-			goto out; /* the slots before stay valid; this one is not published */
-		}
-		atomic_store(&slot_count, base + i + 1);
-	}
-	ok = true;
+	atomic_store(&slot_count, base + n); /* publishes them all at once */
+	library = owned;
 out:
 	pthread_mutex_unlock(&load_lock);
-	return ok;
+	return library;
 }
 
 const ea_detector_type *ea_plugin_detector_find(const char *name)
@@ -326,6 +406,11 @@ const ea_detector_type *ea_plugin_detector_find(const char *name)
 
 	for(i = 0; i < n; i++) if(strcmp(slots[i].type.name, name) == 0) return &slots[i].type;
 	return NULL;
+}
+
+const ea_detector_type *ea_plugin_detector_at(size_t index)
+{
+	return index < atomic_load(&slot_count) ? &slots[index].type : NULL;
 }
 
 const char *ea_plugin_detector_library(const ea_detector_type *type)

@@ -17,28 +17,52 @@
  *         detectors: [{hysteresis: {high: 8, low: 6}}]
  *
  * Rules of the ABI (version EDGE_ANOMALY_DETECTOR_ABI):
- * - Every table starts with `abi_version`; edge-anomaly refuses a library
- *   whose tables carry another version, with a message saying both. A new
- *   version is made whenever a struct in this file changes; fields are never
- *   reordered within a version.
- * - State: edge-anomaly allocates `state_size` bytes (at most 65536) per
- *   series and detector, zeroed, and hands them to every call for that
- *   series. Keep plain bytes there: it may be dropped (series evicted,
- *   config reloaded) without a call to you, so it must not own memory.
+ * - Never changes, in any version: the entry point (its name and its
+ *   signature, a NULL-terminated list of pointers to tables) and the first
+ *   member of every table, `uint32_t abi_version`. That is all edge-anomaly
+ *   reads before it has checked the version.
+ * - Everything else (the members and meaning of every struct, the callback
+ *   signatures, the parameter kinds) belongs to one version: any change to
+ *   it makes a new version number. edge-anomaly refuses a library whose
+ *   tables carry another version, with a message naming the file and both
+ *   versions; rebuild the library against the header of the edge-anomaly it
+ *   runs in (a rebuild is all it takes when the source still compiles).
+ * - State: edge-anomaly allocates `state_size` bytes (at most
+ *   EDGE_ANOMALY_STATE_MAX) per series and detector, zeroed, aligned to 8
+ *   bytes, and hands them to every call for that series. Keep plain bytes
+ *   there (numbers, fixed arrays): a state is dropped without a call to you
+ *   (series evicted, config reloaded, broker stopped), so it must not own
+ *   memory, files or anything else that needs freeing, and must not hold
+ *   pointers.
  * - Calls for one series come from one worker thread, one at a time; calls
  *   for different series may run in parallel on other threads. Detectors
  *   need no locks for their state; anything shared between series must be
- *   read-only or your own thread-safe code.
+ *   read-only (or your own thread-safe code).
  * - The sample and its strings are valid during the call only: copy what you
- *   keep.
- * - Never block, sleep or do I/O in observe() or idle(): they run in the
- *   broker's worker threads at the rate messages arrive.
+ *   keep into the state, never a pointer to them.
+ * - Never block, sleep, lock or do I/O in observe() or idle(): they run in
+ *   the broker's worker threads at the rate messages arrive, and a slow
+ *   detector makes the queues overflow (samples dropped, counted).
  * - Parameters arrive as doubles in the order of `params`; durations in
  *   milliseconds, booleans 0 or 1, an optional parameter left unset is NaN.
- * - A detector library runs inside the broker with its privileges, like the
- *   plugin itself: install only code you trust, writable only by root.
+ *   edge-anomaly checks kinds and bounds before validate() sees them.
+ * - Names (of detectors and parameters) are 1 to 63 letters, digits, '_'
+ *   or '-', and a detector's name must not be taken by a built-in detector
+ *   or by another library loaded in the same process.
+ * - Tables, names and strings must live as long as the library: it is
+ *   never unloaded (configs and states made from it may outlive a reload).
+ *   A changed library file takes effect at the next broker start.
+ * - Threat model: the YAML config is trusted (written by the operator); a
+ *   detector library runs inside the broker with the broker's privileges
+ *   and sees every sample routed to it, like the plugin itself. Install only
+ *   code you trust, in a directory writable only by root; edge-anomaly
+ *   refuses a library file that every user may write.
  *
- * Build one:  cc -std=c11 -shared -fPIC -O2 -I/usr/local/include -o libmine.so mine.c
+ * Build one (define the entry point in the file that includes this header,
+ * so it is exported even with -fvisibility=hidden):
+ *
+ *     cc -std=c11 -Wall -Wextra -shared -fPIC -O2 -I/usr/local/include \
+ *        -o libmine.so mine.c
  */
 #ifndef EDGE_ANOMALY_DETECTOR_H
 #define EDGE_ANOMALY_DETECTOR_H
@@ -49,7 +73,15 @@
 #define EDGE_ANOMALY_DETECTOR_ABI 1
 #define EDGE_ANOMALY_MAX_PARAMS 8
 #define EDGE_ANOMALY_REASON_MAX 200
+#define EDGE_ANOMALY_STATE_MAX 65536
 #define EDGE_ANOMALY_ENTRY_SYMBOL "edge_anomaly_detectors"
+
+/* Exports the entry point from a library built with -fvisibility=hidden. */
+#if defined(__GNUC__) || defined(__clang__)
+#define EDGE_ANOMALY_EXPORT __attribute__((visibility("default")))
+#else
+#define EDGE_ANOMALY_EXPORT
+#endif
 
 enum edge_anomaly_param_kind {
 	EDGE_ANOMALY_PARAM_NUMBER = 0,   /* any finite number */
@@ -104,7 +136,8 @@ struct edge_anomaly_detector {
 	const char *summary;  /* one line */
 	const struct edge_anomaly_param *params;
 	size_t param_count;   /* at most EDGE_ANOMALY_MAX_PARAMS */
-	size_t state_size;    /* bytes per series, zeroed at start; <= 65536 */
+	size_t state_size;    /* bytes per series, zeroed at start, 8-byte aligned;
+	                       * at most EDGE_ANOMALY_STATE_MAX */
 	int numeric_only;     /* only readings with a number */
 	int wants_desired;    /* also twin "expected" values */
 	/* After all parameters are set; 0 and a message in err if invalid. May
@@ -120,6 +153,6 @@ struct edge_anomaly_detector {
 
 /* The one symbol a detector library exports: its detectors, a
  * NULL-terminated list of tables that live as long as the library. */
-const struct edge_anomaly_detector *const *edge_anomaly_detectors(void);
+EDGE_ANOMALY_EXPORT const struct edge_anomaly_detector *const *edge_anomaly_detectors(void);
 
 #endif
