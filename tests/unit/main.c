@@ -37,6 +37,7 @@ int main(void)
 	init_abi_tests();
 	init_mirror_tests();
 	init_edgex_tests();
+	init_replay_tests();
 	init_authz_tests();
 	if(CU_get_error() != CUE_SUCCESS){
 		fprintf(stderr, "unit-tests: cannot register the tests: %s\n", CU_get_error_msg());

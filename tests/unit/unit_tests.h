@@ -24,6 +24,7 @@ void init_detectors_more_a_tests(void);
 void init_abi_tests(void);
 void init_mirror_tests(void);
 void init_edgex_tests(void);
+void init_replay_tests(void);
 void init_authz_tests(void);
 
 #endif
