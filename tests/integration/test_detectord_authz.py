@@ -220,6 +220,12 @@ class DetectordAuthzTest(unittest.TestCase):
         self.assertIn("ERROR SUMMARY: 0 errors", d.text())
         self.assertIn("tokens cross the network in clear", d.text())  # the warning without TLS
 
+    def test_example_access_file_loads(self):
+        from broker import REPO
+        d = Detectord(self, config=CONFIG, extra=("--authz", os.path.join(REPO, "conf", "acl", "detectord-access.yaml")))
+        self.stop(d)
+        self.assertIn("detectord-access.yaml (3 clients)", d.text())
+
     def test_bad_access_file_stops_with_the_place(self):
         d = tempfile.mkdtemp(prefix="ea-authz-bad-")
         self.addCleanup(shutil.rmtree, d, True)
