@@ -86,7 +86,7 @@ static void replay_usage(FILE *out)
 		"  in order; timestamp and value as read; anomaly_score 0..1 (highest of any\n"
 		"  detector); kind of the highest-scoring detector that judged the row anomalous.\n\n"
 		"  --detector NAME   run NAME alone; --param NAME=VALUE (repeatable) sets its\n"
-		"                    parameters (see '%s check-config' for the list)\n"
+		"                    parameters (a wrong name lists the known ones)\n"
 		"  --config FILE     the routes of FILE decide; the series is namespace 'default',\n"
 		"                    device 'replay', property 'value' unless --namespace, --device,\n"
 		"                    --property say otherwise\n"
@@ -101,7 +101,7 @@ static void replay_usage(FILE *out)
 		"The output appears only when the run succeeds. Exit: 0 done, 1 bad input or\n"
 		"unreadable/unwritable file, 2 bad options. Progress on stderr when it is a\n"
 		"terminal; a summary line at the end.\n",
-		EA_CLI_NAME, EA_CLI_NAME, EA_CLI_NAME);
+		EA_CLI_NAME, EA_CLI_NAME);
 }
 
 /* ------------------------------------------------------------------ */
