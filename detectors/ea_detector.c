@@ -26,7 +26,9 @@ static const ea_detector_type *const builtins[] = {
 	&ea_detector_flatline,
 	&ea_detector_rate,
 	&ea_detector_delay,
-	&ea_detector_order,
+	&ea_detector_out_of_order,
+	&ea_detector_duplicate,
+	&ea_detector_replay,
 	&ea_detector_envelope,
 	&ea_detector_desired,
 	NULL

@@ -157,7 +157,9 @@ extern const ea_detector_type ea_detector_drift;
 extern const ea_detector_type ea_detector_flatline;
 extern const ea_detector_type ea_detector_rate;
 extern const ea_detector_type ea_detector_delay;
-extern const ea_detector_type ea_detector_order;
+extern const ea_detector_type ea_detector_out_of_order;
+extern const ea_detector_type ea_detector_duplicate;
+extern const ea_detector_type ea_detector_replay;
 extern const ea_detector_type ea_detector_envelope;
 extern const ea_detector_type ea_detector_desired;
 

@@ -107,18 +107,44 @@ static void emit_value(const struct parse_ctx *ctx, const char *property,
 	ctx->on_sample(ctx->user, &s);
 }
 
-/* One MsgTwin: {"actual":..,"expected":..,"metadata":{"type":..}} */
-static void emit_twin(const struct parse_ctx *ctx, const char *property, const cJSON *twin)
+/* true when two MsgTwin values ({"value","metadata":{"timestamp"}}) are
+ * the same value stamped at the same time: EdgeCore restating it. */
+static bool same_stamped_value(const cJSON *a, const cJSON *b)
 {
+	char buf_a[40], buf_b[40];
+	const char *text_a, *text_b;
+	int64_t time_a, time_b;
+
+	if(!cJSON_IsObject(a) || !cJSON_IsObject(b)) return false;
+	if(!json_time_ms(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "metadata"), "timestamp"), &time_a)
+			|| !json_time_ms(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "metadata"), "timestamp"), &time_b)
+			|| time_a != time_b) return false;
+	text_a = json_value_text(cJSON_GetObjectItemCaseSensitive(a, "value"), buf_a, sizeof(buf_a));
+	text_b = json_value_text(cJSON_GetObjectItemCaseSensitive(b, "value"), buf_b, sizeof(buf_b));
+	return text_a != NULL && text_b != NULL && strcmp(text_a, text_b) == 0;
+}
+
+/* One MsgTwin: {"actual":..,"expected":..,"metadata":{"type":..}}.
+ * `last` (documents only, else NULL) is the twin before this change: a
+ * value EdgeCore merely restates (the actual value when only the desired
+ * one changed, and the other way round) is the same reading as before,
+ * with its old time, and is not a sample again. */
+static void emit_twin(const struct parse_ctx *ctx, const char *property, const cJSON *twin, const cJSON *last)
+{
+	static const char *const parts[2] = { "actual", "expected" };
 	const cJSON *meta, *type;
 	ea_value_type declared = EA_TYPE_NONE;
+	int i;
 
 	if(!cJSON_IsObject(twin)) return;
 	meta = cJSON_GetObjectItemCaseSensitive(twin, "metadata");
 	type = cJSON_GetObjectItemCaseSensitive(meta, "type");
 	if(cJSON_IsString(type)) declared = ea_value_type_parse(type->valuestring);
-	emit_value(ctx, property, cJSON_GetObjectItemCaseSensitive(twin, "actual"), declared, false);
-	emit_value(ctx, property, cJSON_GetObjectItemCaseSensitive(twin, "expected"), declared, true);
+	for(i = 0; i < 2; i++){
+		const cJSON *value = cJSON_GetObjectItemCaseSensitive(twin, parts[i]);
+		if(last != NULL && same_stamped_value(value, cJSON_GetObjectItemCaseSensitive(last, parts[i]))) continue;
+		emit_value(ctx, property, value, declared, i == 1);
+	}
 }
 
 static bool property_name_ok(const char *name)
@@ -356,9 +382,10 @@ ea_err ea_payload_parse(const char *payload, size_t len, ea_topic_kind kind,
 	cJSON_ArrayForEach(prop, twin){
 		if(prop->string == NULL || !property_name_ok(prop->string)) continue;
 		if(kind == EA_TOPIC_TWIN_DOCUMENT){
-			emit_twin(&ctx, prop->string, cJSON_GetObjectItemCaseSensitive(prop, "current"));
+			emit_twin(&ctx, prop->string, cJSON_GetObjectItemCaseSensitive(prop, "current"),
+					cJSON_GetObjectItemCaseSensitive(prop, "last"));
 		}else{
-			emit_twin(&ctx, prop->string, prop);
+			emit_twin(&ctx, prop->string, prop, NULL);
 		}
 	}
 	cJSON_Delete(root);

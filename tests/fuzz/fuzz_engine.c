@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			"    detectors: [type, {range: {min: 0, max: 100}}, {spike: {min_samples: 3}}, {stuck: {samples: 3}}, staleness]\n"
 			"  - match: {property: '*'}\n"
 			"    detectors: [{auto: {learn: 2}}, {level_shift: {learn: 5, window: 3, persist: 1}}, {drift: {learn: 10}},\n"
-			"                {flatline: {learn: 5, window: 3}}, {rate: {max_rate: 1, max_step: 10}}, delay, order,\n"
+			"                {flatline: {learn: 5, window: 3}}, {rate: {max_rate: 1, max_step: 10}}, delay, out_of_order, duplicate, {replay: {burst: 2}},\n"
 			"                {envelope: {learn: 2}}, {desired: {timeout: 1s}}]\n";
 		cfg = ea_config_load_string(yaml, sizeof(yaml) - 1, "fuzz", NULL);
 		FUZZ_CHECK(cfg != NULL);

@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static ea_engine *engine;
 
 	if(cfg == NULL){
-		static const char yaml[] = "default_chain: [type, {range: {max: 100}}, spike, stuck, auto, order, delay]\n";
+		static const char yaml[] = "default_chain: [type, {range: {max: 100}}, spike, stuck, auto, out_of_order, duplicate, replay, delay]\n";
 		cfg = ea_config_load_string(yaml, sizeof(yaml) - 1, "fuzz", NULL);
 		FUZZ_CHECK(cfg != NULL);
 		engine = ea_engine_new(cfg, 64, NULL, NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * detectors_more_test.c - level_shift, drift, flatline, rate, delay, order,
+ * detectors_more_test.c - level_shift, drift, flatline, rate, delay,
+ * out_of_order (the order detectors in detectors_more_b_test.c),
  * envelope and desired on generated series whose truth is known: each
  * raised where the trouble starts (within a stated delay) and not before,
  * quiet on clean seeded noise, cleared when the trouble ends; and all of
@@ -256,47 +257,6 @@ static void TEST_delay_should_raise_old_and_future_readings_with_a_timestamp(voi
 	inst_free(&d);
 }
 
-static void TEST_order_should_tell_duplicates_out_of_order_and_replay(void)
-{
-	struct inst d;
-	ea_verdict v;
-	ea_sample s;
-	int64_t now = 10000000;
-	int k;
-
-	inst_init(&d, &ea_detector_order, NULL);
-	s = sample_at(1.0, now);
-	s.event_id = "e1";
-	CU_ASSERT_EQUAL(feed(&d, &s, NULL), EA_VERDICT_NORMAL);
-	s = sample_at(1.0, now + 1000);
-	s.event_id = "e1"; /* resent */
-	CU_ASSERT_EQUAL(feed(&d, &s, &v), EA_VERDICT_ANOMALY);
-	CU_ASSERT(strstr(v.reason, "duplicate") != NULL);
-	s = sample_at(2.0, now + 2000);
-	s.event_id = "e2";
-	CU_ASSERT_EQUAL(feed(&d, &s, NULL), EA_VERDICT_NORMAL);
-	s = sample_at(2.0, now + 2000); /* same sample time, no event id */
-	CU_ASSERT_EQUAL(feed(&d, &s, &v), EA_VERDICT_ANOMALY);
-	CU_ASSERT(strstr(v.reason, "same sample time") != NULL);
-	s = sample_at(3.0, now + 1500);
-	s.arrival_ms = now + 3000;
-	CU_ASSERT_EQUAL(feed(&d, &s, &v), EA_VERDICT_ANOMALY);
-	CU_ASSERT(strstr(v.reason, "out of order") != NULL);
-	s = sample_at(4.0, now + 4000);
-	CU_ASSERT_EQUAL(feed(&d, &s, NULL), EA_VERDICT_NORMAL);
-	/* after a reconnect a mapper flushes an hour of backlog */
-	for(k = 0; k < 5; k++){
-		s = sample_at(5.0, now - 3600000 + k * 60000);
-		s.arrival_ms = now + 5000 + k;
-		feed(&d, &s, &v);
-	}
-	CU_ASSERT_EQUAL(v.state, EA_VERDICT_ANOMALY);
-	CU_ASSERT(strstr(v.reason, "replayed history") != NULL);
-	s = sample_at(6.0, now + 6000);
-	CU_ASSERT_EQUAL(feed(&d, &s, NULL), EA_VERDICT_NORMAL);
-	inst_free(&d);
-}
-
 static void TEST_envelope_should_raise_values_the_device_cannot_produce(void)
 {
 	struct inst d;
@@ -416,7 +376,7 @@ static void TEST_new_detectors_should_work_from_the_yaml_through_the_engine(void
 		"  - match: {property: slow}\n"
 		"    detectors: [{drift: {learn: 50, threshold: 10}}, {flatline: {learn: 20, window: 10}}]\n"
 		"  - match: {property: valve}\n"
-		"    detectors: [{desired: {timeout: 10s}}, {delay: {max_delay: 1m}}, order]\n";
+		"    detectors: [{desired: {timeout: 10s}}, {delay: {max_delay: 1m}}, out_of_order]\n";
 	struct kinds_seen k = { .count = 0 };
 	ea_config_error err;
 	ea_config *cfg = ea_config_load_string(yaml, sizeof(yaml) - 1, "t.yaml", &err);
@@ -459,7 +419,7 @@ static void TEST_new_detectors_should_work_from_the_yaml_through_the_engine(void
 	CU_ASSERT_TRUE(seen(&k, "drift"));
 	CU_ASSERT_TRUE(seen(&k, "desired-mismatch"));
 	CU_ASSERT_TRUE(seen(&k, "delay"));
-	CU_ASSERT_TRUE(seen(&k, "order")); /* the old reading is out of order */
+	CU_ASSERT_TRUE(seen(&k, "out-of-order")); /* the old reading */
 	ea_engine_free(e);
 	ea_config_free(cfg);
 }
@@ -476,8 +436,6 @@ void init_detectors_more_tests(void)
 	CU_add_test(s, "TEST_rate_should_raise_an_implausible_rate_per_second", TEST_rate_should_raise_an_implausible_rate_per_second);
 	CU_add_test(s, "TEST_delay_should_raise_old_and_future_readings_with_a_timestamp",
 			TEST_delay_should_raise_old_and_future_readings_with_a_timestamp);
-	CU_add_test(s, "TEST_order_should_tell_duplicates_out_of_order_and_replay",
-			TEST_order_should_tell_duplicates_out_of_order_and_replay);
 	CU_add_test(s, "TEST_envelope_should_raise_values_the_device_cannot_produce",
 			TEST_envelope_should_raise_values_the_device_cannot_produce);
 	CU_add_test(s, "TEST_desired_should_raise_when_reported_does_not_follow",

@@ -34,6 +34,7 @@ int main(void)
 	init_auto_tests();
 	init_detectors_more_tests();
 	init_detectors_more_a_tests();
+	init_detectors_more_b_tests();
 	init_abi_tests();
 	init_mirror_tests();
 	init_edgex_tests();

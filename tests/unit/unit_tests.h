@@ -21,6 +21,7 @@ void init_nab_score_tests(void);
 void init_auto_tests(void);
 void init_detectors_more_tests(void);
 void init_detectors_more_a_tests(void);
+void init_detectors_more_b_tests(void);
 void init_abi_tests(void);
 void init_mirror_tests(void);
 void init_edgex_tests(void);
