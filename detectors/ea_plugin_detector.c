@@ -24,9 +24,9 @@
  * may write (or that sits in such a directory without the sticky bit) is
  * refused: anybody on the machine could otherwise run code as the broker.
  *
- * Ownership: the table owns copies of the library paths (never freed, like
- * the libraries); detector tables and strings are the libraries' (mapped
- * for the life of the process).
+ * Ownership: the table owns copies of the library paths (freed when this
+ * code is unmapped, see free_library_paths); detector tables and strings
+ * are the libraries' (mapped for the life of the process).
  */
 #include "ea_detector.h"
 
@@ -58,7 +58,7 @@ struct plugin_slot {
 	ea_param_spec specs[EA_MAX_PARAMS];
 	const struct edge_anomaly_detector *user;
 	char *library;                         /* resolved path, one copy shared by the
-	                                        * slots of a library; never freed */
+	                                        * (consecutive) slots of a library */
 };
 
 static struct plugin_slot slots[PLUGIN_SLOTS];
@@ -74,9 +74,9 @@ void ea_plugin_detectors_allow(bool allow)
 /* ------------------------------------------------------------------ */
 /* Calls into a slot's detector                                        */
 
+/* Every member is set: no memset on this per-sample path. */
 static void to_user_sample(const ea_sample *s, struct edge_anomaly_sample *u)
 {
-	memset(u, 0, sizeof(*u));
 	u->ns = s->ns;
 	u->device = s->device;
 	u->property = s->property;
@@ -91,9 +91,25 @@ static void to_user_sample(const ea_sample *s, struct edge_anomaly_sample *u)
 	u->event_id = s->event_id != NULL ? s->event_id : "";
 }
 
+/* A verdict about to be handed to the user's code: SKIP, an empty reason
+ * and what the engine will read. Only what the ABI promises is set (the
+ * reason's bytes after the first are left as they are: cheaper). */
+static void user_verdict_init(struct edge_anomaly_verdict *uv, const ea_verdict *v)
+{
+	uv->state = EDGE_ANOMALY_SKIP;
+	uv->score = 0.0;
+	uv->confidence = 0.0;
+	uv->reason[0] = '\0';
+	uv->explain_normal = v->explain_normal;
+	uv->explain_anomaly = !v->quiet_anomaly;
+}
+
+/* Takes the user's verdict; its reason is checked and copied only when the
+ * engine will read it. */
 static void from_user_verdict(const struct edge_anomaly_verdict *u, ea_verdict *v)
 {
 	size_t len;
+	bool explain;
 
 	switch(u->state){
 	case EDGE_ANOMALY_NORMAL: v->state = EA_VERDICT_NORMAL; break;
@@ -102,6 +118,11 @@ static void from_user_verdict(const struct edge_anomaly_verdict *u, ea_verdict *
 	}
 	v->score = isfinite(u->score) ? fmin(1.0, fmax(0.0, u->score)) : 0.0;
 	v->confidence = isfinite(u->confidence) ? fmin(1.0, fmax(0.0, u->confidence)) : 0.0;
+	explain = v->state == EA_VERDICT_NORMAL ? v->explain_normal : !v->quiet_anomaly;
+	if(!explain){
+		v->reason[0] = '\0';
+		return;
+	}
 	len = strnlen(u->reason, sizeof(u->reason));
 	if(len == sizeof(u->reason) || !ea_utf8_valid(u->reason, len)){
 		snprintf(v->reason, sizeof(v->reason), "(the detector's reason was not valid UTF-8 text)");
@@ -116,9 +137,7 @@ static void slot_observe(size_t i, const ea_params *p, void *state, const ea_sam
 	struct edge_anomaly_verdict uv;
 
 	to_user_sample(s, &us);
-	memset(&uv, 0, sizeof(uv));
-	uv.explain_normal = v->explain_normal;
-	uv.explain_anomaly = !v->quiet_anomaly;
+	user_verdict_init(&uv, v);
 	slots[i].user->observe(p->v, state, &us, &uv);
 	from_user_verdict(&uv, v);
 }
@@ -127,9 +146,7 @@ static void slot_idle(size_t i, const ea_params *p, void *state, int64_t now_ms,
 {
 	struct edge_anomaly_verdict uv;
 
-	memset(&uv, 0, sizeof(uv));
-	uv.explain_normal = v->explain_normal;
-	uv.explain_anomaly = !v->quiet_anomaly;
+	user_verdict_init(&uv, v);
 	slots[i].user->idle(p->v, state, now_ms, &uv);
 	from_user_verdict(&uv, v);
 }
@@ -398,6 +415,20 @@ const char *ea_plugin_detectors_load(const char *path, char *err, size_t len)
 out:
 	pthread_mutex_unlock(&load_lock);
 	return library;
+}
+
+/* Runs when the code holding the table is unmapped: at exit, or when the
+ * broker unloads edge_anomaly.so (mosquitto dlcloses its plugins before it
+ * exits, which would otherwise turn the path copies into leaks). The
+ * libraries themselves stay mapped: nothing of them needs freeing. */
+__attribute__((destructor)) static void free_library_paths(void)
+{
+	size_t i, n = atomic_exchange(&slot_count, 0);
+
+	for(i = 0; i < n; i++){
+		if(i + 1 == n || slots[i + 1].library != slots[i].library) free(slots[i].library);
+		slots[i].library = NULL;
+	}
 }
 
 const ea_detector_type *ea_plugin_detector_find(const char *name)
