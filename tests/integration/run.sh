@@ -7,6 +7,8 @@
 # and ends with the line "integration: N passed, N failed[, N skipped]".
 # Arguments (optional) are test names, e.g. test_results or
 # test_config.ConfigErrorTest.test_unknown_top_level_key.
+# BUILD=<dir> (relative to the repo root, default build) or EA_BUILD_DIR=<path>
+# chooses the build to test, e.g. BUILD=build-x tests/integration/run.sh.
 # EA_IT_KEEP=1 keeps each broker's temp dir (/tmp/ea-it-*: mosquitto.conf, config.yaml,
 # mosquitto.log, valgrind.log) for inspection.
 set -euo pipefail
@@ -21,4 +23,5 @@ if ! "$PY" -c 'import paho.mqtt.client' 2>/dev/null; then
 	echo "integration: 0 passed, 1 failed"
 	exit 1
 fi
+export EA_BUILD_DIR="${EA_BUILD_DIR:-$root/${BUILD:-build}}"
 exec "$PY" tests/integration/runner.py "$@"
