@@ -1811,6 +1811,7 @@ static void describe_chain(const ea_chain *c, FILE *out)
 			ea_param_format(&t->params[k], c->items[i].params.v[k], v, sizeof(v));
 			fprintf(out, "%s%s=%s", k == 0 ? ": " : ", ", t->params[k].name, v);
 		}
+		if(ea_plugin_detector_library(t) != NULL) fprintf(out, " [from %s]", ea_plugin_detector_library(t));
 		fprintf(out, "\n");
 	}
 }

@@ -1,25 +1,49 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * hysteresis.c - an example detector library for edge-anomaly: a threshold
- * with hysteresis.
+ * with hysteresis, and the how-to for writing your own.
  *
- * Raised when the value goes above `high`; cleared only once it is back
- * below `low`, so a value hovering at the threshold does not flap between
- * raised and cleared. (The built-in `range` clears as soon as the value is
- * back in range.)
+ * Catches a value above `high`, and keeps the alarm raised until the value
+ * is back below `low`, so a value hovering at the threshold does not flap
+ * between raised and cleared (the built-in `range` clears as soon as the
+ * value is back in range). Parameters: high, low (numbers, both required,
+ * low < high). Cost per sample: two comparisons (a snprintf when a reason
+ * will be read). State per series: 4 bytes.
  *
- * Build and use it:
+ * Build it (against the installed header; `make` builds this one into
+ * build/examples/libea_example_hysteresis.so and `make install` installs it
+ * in $(PREFIX)/lib/edge-anomaly/detectors/):
  *
- *   cc -std=c11 -shared -fPIC -O2 -I/usr/local/include \
+ *   cc -std=c11 -Wall -Wextra -O2 -shared -fPIC -I/usr/local/include \
  *      -o libea_example_hysteresis.so hysteresis.c
  *
- *   # config.yaml
+ * and use it (config.yaml of the plugin; `edge-anomaly check-config`
+ * loads it too and shows where each detector comes from):
+ *
  *   detector_libraries: [/usr/local/lib/edge-anomaly/detectors/libea_example_hysteresis.so]
  *   routes:
  *     - match: {property: pressure}
  *       detectors: [{hysteresis: {high: 8, low: 6}}]
  *
- * The rules a detector must follow are in include/edge-anomaly/detector.h.
+ * Writing your own, in short (the full rules are in
+ * include/edge-anomaly/detector.h):
+ * - One table per detector, starting with EDGE_ANOMALY_DETECTOR_ABI; one
+ *   exported function, edge_anomaly_detectors(), lists them. A library
+ *   built against another ABI version is refused with a message saying so:
+ *   rebuild it.
+ * - Parameters are declared with kind, default and bounds; edge-anomaly
+ *   parses and checks the YAML and hands them over as doubles. validate()
+ *   checks how they fit together.
+ * - State is `state_size` plain bytes per series, zeroed by edge-anomaly
+ *   and dropped without notice: no pointers, no memory of your own, never
+ *   a pointer to the sample (it lives for the call only).
+ * - observe() and idle() of one series run on one worker thread, one call
+ *   at a time: no locks needed. They must not block, sleep or do I/O.
+ * - The library runs inside the broker with its privileges: keep it, and
+ *   its directory, writable only by root (a file every user may write is
+ *   refused).
+ * - Test it through the engine like tests/unit/abi_test.c does, or in the
+ *   real broker like tests/integration/test_user_detector.py.
  */
 #include <edge-anomaly/detector.h>
 

@@ -150,6 +150,19 @@ static void TEST_a_library_detector_should_run_like_a_built_in(void)
 	CU_ASSERT_EQUAL(seen.raised, 1);
 	CU_ASSERT_EQUAL(seen.cleared, 1);
 	ea_engine_free(e);
+	{
+		/* check-config says where a detector comes from */
+		char *text = NULL;
+		size_t text_len = 0;
+		FILE *out = open_memstream(&text, &text_len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+		ea_config_describe(cfg, out);
+		fclose(out);
+		CU_ASSERT(strstr(text, "    - hysteresis (hysteresis): high=8, low=6 [from /") != NULL);
+		CU_ASSERT(strstr(text, "libea_example_hysteresis.so]\n") != NULL);
+		CU_ASSERT(strstr(text, "    - spike (spike): ") != NULL && strstr(strstr(text, "    - spike"), "[from") == NULL);
+		free(text);
+	}
 	ea_config_free(cfg);
 
 	/* loading the same library again is fine; its validate() is used */
