@@ -8,7 +8,9 @@
  * the properties the MetaServer last accepted (so a cleared one is sent as
  * null, which a merge patch deletes). Lookup is linear in the devices:
  * results are changes of verdict, far rarer than messages, and never on
- * the broker thread.
+ * the broker thread. The token file is read again whenever it changes
+ * (kubelet rotates projected ServiceAccount tokens), checked with one stat
+ * per request.
  *
  * Ownership: the sink owns its devices, entries and strings, the curl
  * handle (sender thread only) and the thread.
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +59,8 @@ struct device {
 
 struct ea_status_sink {
 	char *url, *token, *ca_file, *backlog_path; /* owned */
+	char *token_file;     /* owned; re-read when it changes (tokens rotate) */
+	struct stat token_stat; /* of the token file when last read */
 	int64_t min_interval_ms, timeout_ms;
 	size_t max_devices;
 	ea_status_log_fn log;
@@ -241,6 +246,8 @@ static size_t discard(char *ptr, size_t size, size_t n, void *user)
 	return size * n;
 }
 
+static void refresh_token(ea_status_sink *s);
+
 /* PATCHes the body; returns the HTTP status, or 0 when there was none. */
 static long send_patch(ea_status_sink *s, CURL *curl, const char *ns, const char *name, const char *body)
 {
@@ -255,6 +262,7 @@ static long send_patch(ea_status_sink *s, CURL *curl, const char *ns, const char
 	curl_free(ename);
 	headers = curl_slist_append(headers, "Content-Type: application/merge-patch+json");
 	headers = curl_slist_append(headers, "Accept: application/json");
+	refresh_token(s);
 	if(s->token != NULL){
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", s->token);
 		headers = curl_slist_append(headers, auth);
@@ -465,7 +473,13 @@ static void *sender_main(void *arg)
 		}else{
 			/* no answer, or an error: the link or the MetaServer is down; back off */
 			atomic_fetch_add(&s->failures, 1);
-			if(!link_down)
+			if(!link_down && (code == 401 || code == 403))
+				say(s, 1, "edge-anomaly: device status: PATCH %s/%s refused (HTTP %ld): %s; keeping the state and "
+						"retrying (the token file is read again when it changes)", ns, name, code,
+						s->token == NULL ? "no token is sent; set device_status.token_file"
+						: code == 401 ? "the token was not accepted" : "the token's ServiceAccount may not patch "
+						"devicestatuses (see conf/kubeedge/rbac.yaml)");
+			else if(!link_down)
 				say(s, 1, "edge-anomaly: device status: PATCH %s/%s failed (%s %ld); keeping the state and retrying",
 						ns, name, code ? "HTTP" : "no answer", code);
 			link_down = true;
@@ -482,6 +496,28 @@ static void *sender_main(void *arg)
 }
 
 /* ------------------------------------------------------------------ */
+
+static char *read_token(const char *path);
+
+/* Reads the token file again if it changed since the last read (kubelet
+ * replaces projected ServiceAccount tokens before they expire); keeps the
+ * old token if the new file cannot be read. Sender thread only. */
+static void refresh_token(ea_status_sink *s)
+{
+	struct stat st;
+	char *fresh;
+
+	if(s->token_file == NULL || stat(s->token_file, &st) != 0) return;
+	if(st.st_ino == s->token_stat.st_ino && st.st_dev == s->token_stat.st_dev && st.st_size == s->token_stat.st_size
+			&& st.st_mtim.tv_sec == s->token_stat.st_mtim.tv_sec && st.st_mtim.tv_nsec == s->token_stat.st_mtim.tv_nsec)
+		return;
+	fresh = read_token(s->token_file);
+	if(fresh == NULL) return; /* being replaced: try on the next request */
+	free(s->token);
+	s->token = fresh;
+	s->token_stat = st;
+	say(s, 0, "edge-anomaly: device status: read the token again from %s (it changed)", s->token_file);
+}
 
 static char *read_token(const char *path)
 {
@@ -521,10 +557,13 @@ ea_status_sink *ea_status_open(const ea_status_settings *st, char *err, size_t e
 	s->devices = calloc(s->max_devices, sizeof(*s->devices));
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
-	if(st->token_file != NULL && (s->token = read_token(st->token_file)) == NULL){
-		snprintf(err, err_len, "device_status.token_file %s: cannot read a token", st->token_file);
-		ea_status_close(s);
-		return NULL;
+	if(st->token_file != NULL){
+		if(stat(st->token_file, &s->token_stat) != 0 || (s->token = read_token(st->token_file)) == NULL
+				|| (s->token_file = strdup(st->token_file)) == NULL){
+			snprintf(err, err_len, "device_status.token_file %s: cannot read a token", st->token_file);
+			ea_status_close(s);
+			return NULL;
+		}
 	}
 	if(s->url == NULL || s->devices == NULL){
 		snprintf(err, err_len, "out of memory");
@@ -561,6 +600,7 @@ void ea_status_close(ea_status_sink *s)
 	free(s->devices);
 	free(s->url);
 	free(s->token);
+	free(s->token_file);
 	free(s->ca_file);
 	free(s->backlog_path);
 	pthread_mutex_destroy(&s->lock);

@@ -207,7 +207,22 @@ routes:
         ext = wait_until(lambda: (meta.extension("plant", "boiler-3") or {}).get("data", {}).get("anomalies", {})
                          .get("temp"), what="the anomaly over HTTPS")
         self.assertEqual(ext["value"], "190")
-        self.assertNotIn(token, b.log())  # the token never reaches the log
+
+        # the token rotates: the MetaServer takes only the new one at once,
+        # the file is replaced a moment later (as kubelet does)
+        new_token = "sa-T0ken-rotated-4a5b"
+        meta.token = new_token
+        self.publish(b, "boiler-3", "20")  # clears: a patch that is refused first
+        b.wait_log("refused (HTTP 401): the token was not accepted", timeout=10)
+        with open(token_file + ".new", "w") as f:
+            f.write(new_token + "\n")
+        os.chmod(token_file + ".new", 0o644)
+        os.rename(token_file + ".new", token_file)
+        wait_until(lambda: "temp" not in (meta.extension("plant", "boiler-3") or {}).get("data", {})
+                   .get("anomalies", {"temp": 1}), timeout=20, what="the clear sent with the new token")
+        self.assertIn("read the token again", b.log())
+        for secret in (token, new_token):
+            self.assertNotIn(secret, b.log())  # tokens never reach the log
 
     def test_outage_restart_during_outage_and_recovery(self):
         self.meta.add("plant", "boiler-2")
