@@ -89,6 +89,7 @@ void ea_config_free(ea_config *cfg)
 		free(r->external.tls_cert);
 		free(r->external.tls_key);
 		free(r->external.token);
+		free(r->external.token_file);
 	}
 	free(cfg->routes);
 	free_chain(&cfg->default_chain);
@@ -1009,9 +1010,57 @@ static bool h_ext_tls(struct loader *ld, const yaml_node_t *v, const char *path,
 static bool h_ext_token(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
 {
 	ea_external *x = t;
+	if(x->token != NULL){
+		fail(ld, v, path, "give 'token' or 'token_file', not both");
+		return false;
+	}
 	if(!get_string(ld, v, path, &x->token)) return false;
 	if(x->token[0] == '\0' || strpbrk(x->token, "\r\n") != NULL){
 		fail(ld, v, path, "must be one line, not empty");
+		return false;
+	}
+	return true;
+}
+
+/* The token's first line from a file (relative to the config file), so the
+ * config itself holds no secret. Read at load and at every reload. */
+static bool h_ext_token_file(struct loader *ld, const yaml_node_t *v, const char *path, void *t)
+{
+	ea_external *x = t;
+	const char *slash = strrchr(ld->cfg->path, '/');
+	char full[4096], buf[600];
+	size_t n;
+	FILE *f;
+
+	if(x->token != NULL){
+		fail(ld, v, path, "give 'token' or 'token_file', not both");
+		return false;
+	}
+	if(!get_string(ld, v, path, &x->token_file)) return false;
+	if(x->token_file[0] != '/' && slash != NULL){
+		snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - ld->cfg->path), ld->cfg->path, x->token_file);
+	}else{
+		snprintf(full, sizeof(full), "%s", x->token_file);
+	}
+	f = fopen(full, "rb");
+	if(f == NULL){
+		fail(ld, v, path, "cannot read the token file %s: %s", full, strerror(errno));
+		return false;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if(n == 0 || n > 512 || strlen(buf) != n){
+		memset(buf, 0, sizeof(buf));
+		fail(ld, v, path, "the token file %s must hold one token of 1 to 512 bytes on its first line", full);
+		return false;
+	}
+	x->token = dup_str(buf);
+	memset(buf, 0, sizeof(buf));
+	if(x->token == NULL){
+		fail(ld, v, path, "out of memory");
 		return false;
 	}
 	return true;
@@ -1429,6 +1478,7 @@ static bool h_route_external(struct loader *ld, const yaml_node_t *v, const char
 		{ "target", h_ext_target },
 		{ "tls", h_ext_tls },
 		{ "token", h_ext_token },
+		{ "token_file", h_ext_token_file },
 		{ "timeout", h_ext_timeout },
 		{ "buffer", h_ext_buffer },
 	};
@@ -1862,10 +1912,11 @@ void ea_config_describe(const ea_config *cfg, FILE *out)
 		if(r->external.target != NULL){
 			char timeout[32];
 			ea_param_format(&dur, (double)r->external.timeout_ms, timeout, sizeof(timeout));
-			fprintf(out, "  external StreamDetect server %s: %s%s%s, timeout %s, buffer %llu samples\n",
+			fprintf(out, "  external StreamDetect server %s: %s%s%s%s, timeout %s, buffer %llu samples\n",
 					r->external.target, r->external.tls_ca != NULL ? "TLS" : "plaintext",
 					r->external.tls_cert != NULL ? " with a client certificate" : "",
-					r->external.token != NULL ? ", bearer token" : "", timeout,
+					r->external.token != NULL ? ", bearer token" : "",
+					r->external.token_file != NULL ? " from the token file" : "", timeout,
 					(unsigned long long)r->external.buffer);
 		}
 		describe_chain(&r->chain, out);

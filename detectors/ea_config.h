@@ -26,7 +26,8 @@ typedef struct ea_external {
 	char *tls_ca;          /* owned paths; tls_ca set: TLS to the server */
 	char *tls_cert;        /* with tls_key: a client certificate (mutual TLS) */
 	char *tls_key;
-	char *token;           /* owned bearer token, or NULL */
+	char *token;           /* owned bearer token (given, or read from token_file), or NULL */
+	char *token_file;      /* owned path the token was read from, or NULL */
 	int64_t timeout_ms;    /* a response later than this: reconnect */
 	uint64_t buffer;       /* samples kept while the server is away */
 } ea_external;

@@ -126,9 +126,9 @@ routes:
     external:
       target: "localhost:%(det)d"
       tls: {ca: %(ca)s, cert: %(cert)s, key: %(key)s}
-      token: %(token)s
+      token_file: %(token)s
 """ % dict(db=db, meta=meta.port, sa=status_token, ca=os.path.join(certs, "ca.pem"), det=det_port,
-           cert=os.path.join(certs, "client.pem"), key=os.path.join(certs, "client.key"), token=EXTERNAL_TOKEN)
+           cert=os.path.join(certs, "client.pem"), key=os.path.join(certs, "client.key"), token=token_file)
         b = start_broker(self, config_yaml=config, log_all=True, listener_conf=["password_file " + pw])
 
         everything = connect(self, b.port)

@@ -462,7 +462,12 @@ static void TEST_ea_config_load_string_should_report_file_line_column_and_key_pa
 		{ "routes:\n  - detectors: []\n    external: {target: 'h:1', buffer: 0}\n",
 			"t.yaml:3:39: key 'routes[0].external.buffer': must be between 1 and 10000000, got 0" },
 		{ "routes:\n  - detectors: []\n    external: {target: 'h:1', colour: red}\n",
-			"t.yaml:3:31: key 'routes[0].external.colour': unknown key; known keys here: target, tls, token, timeout, buffer" },
+			"t.yaml:3:31: key 'routes[0].external.colour': unknown key; known keys here: target, tls, token, token_file, timeout, buffer" },
+		{ "routes:\n  - detectors: []\n    external: {target: 'h:1', token: a, token_file: /etc/hostname}\n",
+			"t.yaml:3:53: key 'routes[0].external.token_file': give 'token' or 'token_file', not both" },
+		{ "routes:\n  - detectors: []\n    external: {target: 'h:1', token_file: /nonexistent/ea.token}\n",
+			"t.yaml:3:43: key 'routes[0].external.token_file': cannot read the token file /nonexistent/ea.token: "
+			"No such file or directory" },
 		{ "device_status: {interval: 1s}\n",
 			"t.yaml:1:16: key 'device_status': needs 'url' (EdgeCore's MetaServer, e.g. http://127.0.0.1:10550)" },
 		{ "device_status: {url: 'ftp://x'}\n",
@@ -805,6 +810,47 @@ static void TEST_ea_config_describe_should_list_settings_routes_and_parameters(v
 	ea_config_free(cfg);
 }
 
+static void TEST_ea_config_external_token_file_should_be_read_next_to_the_config(void)
+{
+	char dir[] = "/tmp/ea-config-token-XXXXXX", path[96], token_path[96], *text = NULL;
+	ea_config_error err;
+	ea_config *cfg;
+	FILE *f, *out;
+	size_t len;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(token_path, sizeof(token_path), "%s/detectord.token", dir);
+	f = fopen(token_path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("Secr3t-route-token\nsecond line ignored\n", f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/config.yaml", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("routes:\n  - detectors: []\n    external: {target: 'h:1', token_file: detectord.token}\n", f);
+	fclose(f);
+	cfg = ea_config_load_file(path, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_STRING_EQUAL(cfg->routes[0].external.token, "Secr3t-route-token");
+	out = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	ea_config_describe(cfg, out);
+	fclose(out);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, ", bearer token from the token file"));
+	CU_ASSERT_PTR_NULL(strstr(text, "Secr3t")); /* the token is never shown */
+	free(text);
+	ea_config_free(cfg);
+
+	f = fopen(token_path, "w"); /* an empty file is refused */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fclose(f);
+	CU_ASSERT_PTR_NULL(ea_config_load_file(path, &err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "must hold one token of 1 to 512 bytes"));
+	unlink(token_path);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* ------------------------------------------------------------------ */
 
 #define TEST(fn) { #fn, fn }
@@ -835,6 +881,7 @@ void init_config_tests(void)
 		TEST(TEST_ea_config_route_should_pick_the_first_matching_route),
 		TEST(TEST_ea_config_chain_should_fall_back_to_the_default_chain),
 		TEST(TEST_ea_config_describe_should_list_settings_routes_and_parameters),
+		TEST(TEST_ea_config_external_token_file_should_be_read_next_to_the_config),
 	};
 	CU_pSuite suite = CU_add_suite("config", NULL, NULL);
 	size_t i;
