@@ -169,7 +169,7 @@ $(BUILD)/bench-engine: $(BUILD)/tests/bench/engine_bench.o $(BUILD)/libedgeanoma
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LIB_LIBS)
 
 bench-engine: $(BUILD)/bench-engine
-	$(BUILD)/bench-engine --json $(BUILD)/bench-engine.json $(ENGINE_ARGS)
+	$(BUILD)/bench-engine --json $(BUILD)/bench-engine.json --markdown $(BUILD)/bench-engine.md $(ENGINE_ARGS)
 
 # Data mirror write rate against the tap rate, and export speed.
 $(BUILD)/bench-mirror: $(BUILD)/tests/bench/mirror_bench.o $(BUILD)/libedgeanomaly.a
@@ -184,7 +184,7 @@ bench-detectord: $(BUILD)/edge-anomaly-detectord
 	/usr/bin/python3 tests/bench/bench_detectord.py --build $(BUILD) --json $(BUILD)/bench-detectord.json
 
 bench: all $(BUILD)/bench-loadgen $(BUILD)/bench-extsub $(BUILD)/bench-engine
-	/usr/bin/python3 tests/bench/run_bench.py $(BENCH_ARGS)
+	/usr/bin/python3 tests/bench/run_bench.py --engine-bench $(BUILD)/bench-engine $(BENCH_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(EXAMPLEDIR)

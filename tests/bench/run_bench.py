@@ -16,7 +16,9 @@ extsub the subscriber's CPU is reported too), saturation throughput,
 publish-to-subscriber latency p50/p99, the plugin's result latency (bad
 sample published -> anomaly result received) idle and under load, and the
 plugin's memory per 1,000 series. Ratios are against plain mosquitto.
-Writes build/bench/results.json and build/bench/results.md.
+Then runs the engine benchmark (build/bench-engine, one core, no broker)
+and appends its section. Writes build/bench/results.json and
+build/bench/results.md.
 """
 import argparse
 import json
@@ -165,6 +167,20 @@ def memory_per_1000_series(series):
         broker.stop()
 
 
+def engine_bench(args):
+    """Runs bench-engine (its own table on stdout); returns its Markdown lines."""
+    if not args.engine_bench:
+        return []
+    if not os.path.exists(args.engine_bench):
+        print(f"engine benchmark {args.engine_bench} not built; skipped", flush=True)
+        return []
+    md_path = os.path.join(args.out, "engine.md")
+    subprocess.run([args.engine_bench, "--json", os.path.join(args.out, "engine.json"), "--markdown", md_path],
+                   check=True)
+    with open(md_path) as f:
+        return f.read().splitlines()
+
+
 def median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -176,11 +192,19 @@ def main():
     ap.add_argument("--devices", type=int, default=1000)
     ap.add_argument("--out", default=os.path.join(BUILD, "bench"))
     ap.add_argument("--memory-only", action="store_true", help="only measure memory per 1,000 series")
+    ap.add_argument("--engine-bench", default=os.path.join(BUILD, "bench-engine"),
+                    help="the engine benchmark to run after the broker rounds ('' to skip)")
+    ap.add_argument("--engine-only", action="store_true", help="only run the engine benchmark")
     args = ap.parse_args()
     if args.memory_only:
         print(f"plugin memory: {memory_per_1000_series(20000):.0f} KiB per 1,000 series")
         return 0
     os.makedirs(args.out, exist_ok=True)
+    if args.engine_only:
+        md = engine_bench(args)
+        with open(os.path.join(args.out, "results.md"), "w") as f:
+            f.write("\n".join(md) + "\n")
+        return 0
     setups = ["plain", "plugin", "extsub"]
     report = {"rounds": args.rounds, "seconds": args.seconds, "devices": args.devices,
               "cpus": os.cpu_count(), "fixed_rate": {}, "saturation": {}, "result_latency": {}}
@@ -231,6 +255,10 @@ def main():
     }
     report["plugin_kib_per_1000_series"] = memory_per_1000_series(20000)
 
+    engine_md = engine_bench(args)
+    if os.path.exists(os.path.join(args.out, "engine.json")):
+        with open(os.path.join(args.out, "engine.json")) as f:
+            report["engine"] = json.load(f)
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump(report, f, indent=2)
     md = ["# edge-anomaly broker benchmark", "",
@@ -261,6 +289,7 @@ def main():
     extra_ext = ext10["total_us_per_msg"] - plain10["broker_us_per_msg"]
     md.append(f"At 10k msg/s the plugin adds {extra_plugin:.2f} µs of CPU per message; the external subscriber "
               f"adds {extra_ext:.2f} µs ({extra_ext / extra_plugin if extra_plugin > 0 else float('inf'):.1f}x).")
+    md += [""] + engine_md
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))
