@@ -9,9 +9,17 @@
  * `max_delay` on arrival (a congested link, a mapper flushing a backlog,
  * a clock that has fallen behind) or more than `max_ahead` in the future (a
  * device clock running ahead, a forged timestamp). Readings without a
- * timestamp in the payload are not judged. Clears at the next timely
- * reading.
+ * timestamp in the payload are not judged (the parser sets s->has_time
+ * only for a time it read). Clears at the next timely reading.
  *
+ * What it measures depends on who stamped the reading: a twin/update from
+ * an MQTT mapper carries the mapper's time (mapper to broker); EdgeCore
+ * stamps the values of twin/update/document with its own clock, so on
+ * clusters whose mappers report over gRPC (documents only) it sees little
+ * more than EdgeCore's own lag. A document that merely restates an older
+ * value is not a reading (ea_payload.c), so it is never judged late.
+ *
+ * Parameters (defaults): max_delay (30s), max_ahead (5s).
  * Cost: O(1). State: none.
  */
 #include "ea_detector.h"
