@@ -19,7 +19,7 @@ import unittest
 
 import paho.mqtt.client as mqtt
 
-from broker import REPO, require_broker, start_broker, twin_update, twin_update_topic
+from broker import REPO, free_port, require_broker, start_broker, twin_update, twin_update_topic
 
 DYNSEC = (glob.glob("/usr/lib/*/mosquitto_dynamic_security.so") + glob.glob("/usr/lib/mosquitto_dynamic_security.so")
           + [""])[0]
@@ -29,15 +29,22 @@ PASSWORDS = {"edgecore": "ec-S3cret-1", "app-team-a": "a-S3cret-2", "app-team-b"
 
 
 class User:
-    def __init__(self, testcase, port, name):
+    """An MQTT client logged in as `name`: with its password, or (certs
+    given) over TLS with a client certificate whose CN is `name`."""
+
+    def __init__(self, testcase, port, name, certs=None):
         self.messages = []
         try:
             self.c = mqtt.Client(client_id="it-" + name, callback_api_version=mqtt.CallbackAPIVersion.VERSION1)
         except AttributeError:  # paho 1.x
             self.c = mqtt.Client(client_id="it-" + name)
-        self.c.username_pw_set(name, PASSWORDS[name])
+        if certs is None:
+            self.c.username_pw_set(name, PASSWORDS[name])
+        else:
+            self.c.tls_set(ca_certs=os.path.join(certs, "ca.pem"), certfile=os.path.join(certs, name + ".pem"),
+                           keyfile=os.path.join(certs, name + ".key"))
         self.c.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload.decode("utf-8", "replace")))
-        self.c.connect("127.0.0.1", port)
+        self.c.connect("localhost" if certs is not None else "127.0.0.1", port)
         self.c.loop_start()
         testcase.addCleanup(self.close)
 
@@ -93,16 +100,51 @@ class IsolationTest(unittest.TestCase):
                          listener_conf=["plugin " + DYNSEC, "plugin_opt_config_file " + path])
         self.check_isolation(b)
 
-    def check_isolation(self, b):
-        app_a = User(self, b.port, "app-team-a")
-        app_b = User(self, b.port, "app-team-b")
+    def test_tls_client_certificates_as_identities(self):
+        """The commented TLS listener of conf/acl/mosquitto-acl.conf:
+        require_certificate and use_identity_as_username, so a client
+        certificate's CN is the user the ACL names; no password at all."""
+        from test_detectord_authz import make_certs
+        users = ["app-team-a", "app-team-b", "mapper-team-a", "mapper-team-b"]
+        certs, _ = make_certs(self, [(u, "/CN=" + u) for u in users] + [("stranger", "/CN=stranger")])
+        os.chmod(certs, 0o755)
+        for name in os.listdir(certs):
+            os.chmod(os.path.join(certs, name), 0o644)
+        acl = os.path.join(certs, "mosquitto.acl")
+        shutil.copy(os.path.join(REPO, "conf", "acl", "mosquitto.acl"), acl)
+        os.chmod(acl, 0o644)
+        tls_port = free_port()
+        b = start_broker(self, config_yaml=CONFIG, listener_conf=[
+            "acl_file " + acl, "listener %d 127.0.0.1" % tls_port,
+            "certfile " + os.path.join(certs, "server.pem"), "keyfile " + os.path.join(certs, "server.key"),
+            "cafile " + os.path.join(certs, "ca.pem"), "require_certificate true", "use_identity_as_username true"])
+        stranger = User(self, tls_port, "stranger", certs)  # a valid certificate the ACL gives nothing
+        stranger.c.subscribe("edge-anomaly/#", qos=1)
+        self.check_isolation(b, port=tls_port, certs=certs)
+        self.assertEqual(stranger.messages, [])
+        # a client without a certificate does not get in
+        try:
+            plain = mqtt.Client(client_id="it-nocert", callback_api_version=mqtt.CallbackAPIVersion.VERSION1)
+        except AttributeError:  # paho 1.x
+            plain = mqtt.Client(client_id="it-nocert")
+        plain.tls_set(ca_certs=os.path.join(certs, "ca.pem"))
+        with self.assertRaises(Exception):
+            plain.connect("localhost", tls_port)
+            for _ in range(50):  # the handshake failure may surface on the first read
+                if plain.loop(timeout=0.1) != 0:
+                    raise ConnectionError("refused")
+
+    def check_isolation(self, b, port=None, certs=None):
+        port = port if port is not None else b.port
+        app_a = User(self, port, "app-team-a", certs)
+        app_b = User(self, port, "app-team-b", certs)
         # the broad filter is accepted by acl_file (which filters what is
         # delivered) and refused by dynamic security; the other team's
         # prefix is accepted or refused likewise: delivery must be the same
         for app in (app_a, app_b):
             app.c.subscribe([("edge-anomaly/#", 1), ("edge-anomaly/team-a/#", 1), ("edge-anomaly/team-b/#", 1)])
-        mapper_a = User(self, b.port, "mapper-team-a")
-        mapper_b = User(self, b.port, "mapper-team-b")
+        mapper_a = User(self, port, "mapper-team-a", certs)
+        mapper_b = User(self, port, "mapper-team-b", certs)
         time.sleep(0.5)
         mapper_a.c.publish(twin_update_topic("boiler-a", ns="team-a"), twin_update({"temp": "150"}), qos=1)
         mapper_b.c.publish(twin_update_topic("boiler-b", ns="team-b"), twin_update({"temp": "160"}), qos=1)
