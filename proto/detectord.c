@@ -56,6 +56,7 @@
 #include <string.h>
 
 #define MAX_MESSAGE (64 * 1024)
+#define AUDIT_LINES_PER_STREAM 10 /* refusal lines; beyond, refusals are only counted */
 #define STREAM_METHOD "/kubeedge.anomalydetector.v1.AnomalyDetectionService/StreamDetect"
 #define HEALTH_METHOD "/grpc.health.v1.Health/Check"
 
@@ -105,6 +106,7 @@ struct stream {
 	const ea_authz_client *client; /* owned by d->authz; NULL without --authz */
 	uint64_t refused_messages; /* for namespaces the client may not send */
 	char last_refused_ns[EA_NAME_MAX + 1]; /* audited already */
+	unsigned audit_lines;      /* refusal lines written for this stream */
 	struct tag t_new, t_read, t_write, t_status, t_closed;
 };
 
@@ -153,12 +155,17 @@ static struct stream *stream_new(struct daemon *d, bool health)
 	return s;
 }
 
+static const char *peer_of(const struct stream *s)
+{
+	return s->peer != NULL ? s->peer : "unknown peer";
+}
+
 static void stream_free(struct stream *s)
 {
 	if(s->refused_messages > 0){
 		fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu (client '%s', %s) ended with %llu messages "
 				"refused for namespaces it may not send\n", (unsigned long long)s->id,
-				s->client != NULL ? ea_authz_client_name(s->client) : "?", s->peer != NULL ? s->peer : "?",
+				s->client != NULL ? ea_authz_client_name(s->client) : "?", peer_of(s),
 				(unsigned long long)s->refused_messages);
 	}
 	if(s->peer != NULL) gpr_free(s->peer);
@@ -285,12 +292,12 @@ static const ea_authz_client *identify(struct stream *s)
 	if(has_subject) loggable(subject, subject, sizeof(subject)); /* matched above; now only for the log */
 	if(c == NULL){
 		fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu from %s refused: matches no client of %s "
-				"(certificate %s%s%s, bearer token %s)\n", (unsigned long long)s->id, s->peer,
+				"(certificate %s%s%s, bearer token %s)\n", (unsigned long long)s->id, peer_of(s),
 				s->d->authz_path, has_subject ? "'" : "", has_subject ? subject : "none", has_subject ? "'" : "",
 				token != NULL ? "presented" : "none");
 	}else{
 		fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu from %s is client '%s'%s%s%s\n",
-				(unsigned long long)s->id, s->peer, ea_authz_client_name(c),
+				(unsigned long long)s->id, peer_of(s), ea_authz_client_name(c),
 				has_subject ? " (certificate '" : "", has_subject ? subject : "", has_subject ? "')" : "");
 	}
 	return c;
@@ -371,13 +378,16 @@ static void detect(struct stream *stream, const Kubeedge__Anomalydetector__V1__D
 		r->message = b->refusal;
 		d->stats.refused_messages++;
 		stream->refused_messages++;
-		if(strcmp(stream->last_refused_ns, s.ns) != 0){
+		if(strcmp(stream->last_refused_ns, s.ns) != 0 && stream->audit_lines < AUDIT_LINES_PER_STREAM){
 			char ns_text[EA_NAME_MAX + 1], device_text[EA_NAME_MAX + 1], property_text[EA_NAME_MAX + 1];
+			stream->audit_lines++;
 			fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu (client '%s', %s) sent data for namespace "
-					"'%s', which it may not send; refused (device '%s', property '%s')\n",
-					(unsigned long long)stream->id, ea_authz_client_name(stream->client), stream->peer,
+					"'%s', which it may not send; refused (device '%s', property '%s')%s\n",
+					(unsigned long long)stream->id, ea_authz_client_name(stream->client), peer_of(stream),
 					loggable(s.ns, ns_text, sizeof(ns_text)), loggable(in->device_name, device_text, sizeof(device_text)),
-					loggable(in->property_name, property_text, sizeof(property_text)));
+					loggable(in->property_name, property_text, sizeof(property_text)),
+					stream->audit_lines == AUDIT_LINES_PER_STREAM ? "; further refusals on this stream are only counted"
+					: "");
 			snprintf(stream->last_refused_ns, sizeof(stream->last_refused_ns), "%s", s.ns);
 		}
 		return;
@@ -499,7 +509,7 @@ static void on_new_call(struct stream *s, bool ok)
 	if(!token_ok(s)){
 		d->stats.refused++;
 		fprintf(stderr, "edge-anomaly-detectord: audit: call from %s refused: missing or wrong bearer token\n",
-				s->peer != NULL ? s->peer : "?");
+				peer_of(s));
 		start(s, ops, 1, &s->t_write);
 		send_status(s, GRPC_STATUS_UNAUTHENTICATED, "missing or wrong bearer token");
 		return;

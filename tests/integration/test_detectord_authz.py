@@ -174,6 +174,10 @@ class DetectordAuthzTest(unittest.TestCase):
             out = stream(ch, [encode_data("m", "team-a", "temp", "500"), encode_data("m", "team-b", "temp", "500")],
                          metadata=[("authorization", "Bearer " + TOKEN_OPS)])
             self.assertEqual([r["status"] for r in out], ["anomaly", "anomaly"])
+            # a client alternating forbidden namespaces cannot flood the audit log
+            out = stream(ch, [encode_data("m", "team-%s" % "bc"[i % 2], "temp", "1") for i in range(30)],
+                         metadata=[("authorization", "Bearer " + TOKEN_A)])
+            self.assertEqual({r["status"] for r in out}, {"error"})
             for md in ([("authorization", "Bearer " + TOKEN_A[:-1])], [("authorization", "Bearer " + TOKEN_A + "x")],
                        None):
                 with self.assertRaises(grpc.RpcError) as cm:
@@ -190,6 +194,10 @@ class DetectordAuthzTest(unittest.TestCase):
         self.assertEqual(len([line for line in audit if "matches no client" in line]), 3, audit)
         self.assertTrue(any("bearer token presented" in line for line in audit))
         self.assertTrue(any("bearer token none" in line for line in audit))
+        flood = [line for line in audit if "stream 3 " in line and "sent data for namespace" in line]
+        self.assertEqual(len(flood), 10, audit)
+        self.assertIn("further refusals on this stream are only counted", flood[-1])
+        self.assertTrue(any("stream 3 " in line and "ended with 30 messages refused" in line for line in audit), audit)
         for secret in (TOKEN_A, TOKEN_OPS, TOKEN_A[:-1], "tok-A", "tok-OPS"):
             self.assertNotIn(secret, text)
 
