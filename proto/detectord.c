@@ -57,6 +57,7 @@
 
 #define MAX_MESSAGE (64 * 1024)
 #define AUDIT_LINES_PER_STREAM 10 /* refusal lines; beyond, refusals are only counted */
+#define AUDIT_REFUSED_CALLS_PER_SECOND 5 /* lines for refused calls; beyond, counted */
 #define STREAM_METHOD "/kubeedge.anomalydetector.v1.AnomalyDetectionService/StreamDetect"
 #define HEALTH_METHOD "/grpc.health.v1.Health/Check"
 
@@ -77,6 +78,9 @@ struct daemon {
 	const char *authz_path;
 	struct server_stats stats;
 	bool shutting_down;
+	int64_t audit_second;         /* refused-call lines: the current second, */
+	unsigned audit_in_second;     /* lines written in it, */
+	uint64_t audit_suppressed;    /* and refused calls not written since the last line */
 };
 
 enum op { OP_NEW_CALL, OP_READ, OP_WRITE, OP_STATUS, OP_CLOSED, OP_SHUTDOWN };
@@ -275,6 +279,31 @@ static bool peer_property(grpc_auth_context *ctx, const char *name, char *out, s
 	return strlen(out) == p->value_length; /* no NUL inside */
 }
 
+/* Whether a refused call may have its audit line now (a few per second:
+ * callers that are refused cannot flood the log); the ones left out are
+ * counted and the count is given on the next line. */
+static bool audit_refused_call(struct daemon *d, char *note, size_t note_len)
+{
+	int64_t second = ea_now_ms() / 1000;
+
+	note[0] = '\0';
+	if(second != d->audit_second){
+		d->audit_second = second;
+		d->audit_in_second = 0;
+	}
+	if(d->audit_in_second >= AUDIT_REFUSED_CALLS_PER_SECOND){
+		d->audit_suppressed++;
+		return false;
+	}
+	d->audit_in_second++;
+	if(d->audit_suppressed > 0){
+		snprintf(note, note_len, " (and %llu refused calls not logged before this one)",
+				(unsigned long long)d->audit_suppressed);
+		d->audit_suppressed = 0;
+	}
+	return true;
+}
+
 /* Finds which client of the access file this caller is; NULL (with an
  * audit line) if none. */
 static const ea_authz_client *identify(struct stream *s)
@@ -286,15 +315,17 @@ static const ea_authz_client *identify(struct stream *s)
 	size_t token_len;
 	const char *token = presented_token(s, &token_len);
 	const ea_authz_client *c;
+	char note[96];
 
 	if(ctx != NULL) grpc_auth_context_release(ctx);
 	c = ea_authz_identify(s->d->authz, token, token_len, has_cn ? cn : NULL, has_subject ? subject : NULL);
 	if(has_subject) loggable(subject, subject, sizeof(subject)); /* matched above; now only for the log */
 	if(c == NULL){
-		fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu from %s refused: matches no client of %s "
-				"(certificate %s%s%s, bearer token %s)\n", (unsigned long long)s->id, peer_of(s),
-				s->d->authz_path, has_subject ? "'" : "", has_subject ? subject : "none", has_subject ? "'" : "",
-				token != NULL ? "presented" : "none");
+		if(audit_refused_call(s->d, note, sizeof(note)))
+			fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu from %s refused: matches no client of %s "
+					"(certificate %s%s%s, bearer token %s)%s\n", (unsigned long long)s->id, peer_of(s),
+					s->d->authz_path, has_subject ? "'" : "", has_subject ? subject : "none", has_subject ? "'" : "",
+					token != NULL ? "presented" : "none", note);
 	}else{
 		fprintf(stderr, "edge-anomaly-detectord: audit: stream %llu from %s is client '%s'%s%s%s\n",
 				(unsigned long long)s->id, peer_of(s), ea_authz_client_name(c),
@@ -507,9 +538,11 @@ static void on_new_call(struct stream *s, bool ok)
 	memset(ops, 0, sizeof(ops));
 	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
 	if(!token_ok(s)){
+		char note[96];
 		d->stats.refused++;
-		fprintf(stderr, "edge-anomaly-detectord: audit: call from %s refused: missing or wrong bearer token\n",
-				peer_of(s));
+		if(audit_refused_call(d, note, sizeof(note)))
+			fprintf(stderr, "edge-anomaly-detectord: audit: call from %s refused: missing or wrong bearer token%s\n",
+					peer_of(s), note);
 		start(s, ops, 1, &s->t_write);
 		send_status(s, GRPC_STATUS_UNAUTHENTICATED, "missing or wrong bearer token");
 		return;
