@@ -76,7 +76,10 @@ $(TSAN)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fsanitize=thread -O1 -c $< -o $@
 
+# Made afresh each time: `ar r` never drops members of files that were
+# removed or renamed, and a stale member can win at link time.
 $(BUILD)/libedgeanomaly.a: $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # The plugin: only mosquitto_plugin_{version,init,cleanup} are exported.

@@ -18,6 +18,13 @@
 
 #define LAST_INLINE 24        /* numbers fit; longer values go to the heap */
 #define SOURCE_MERGED 0xFF    /* last sample was a merged update/document pair */
+/* EdgeCore answers every twin/update it processes with a
+ * twin/update/document carrying the same values, stamped with its own clock
+ * (and the update's event_id; see KubeEdge dtmanager/twin.go dealDocument).
+ * While a series is fed by twin/update, a document arriving within this long
+ * of the last update is that echo. Series fed only by documents (mappers
+ * reporting to EdgeCore over gRPC) are not affected. */
+#define DOCUMENT_ECHO_MS 60000
 #define TIMING_EVERY 64
 
 /* Per detector of a series: what the engine last reported. */
@@ -37,10 +44,12 @@ typedef struct ea_series {
 	size_t *state_offsets;      /* chain->count entries, inside this block */
 
 	int64_t last_time_ms;
+	int64_t last_update_ms;     /* arrival of the last twin/update sample, if has_update */
 	uint64_t last_value_hash;
 	double last_number;
 	bool has_last;
 	bool last_has_number;
+	bool has_update;            /* a twin/update sample was seen */
 	uint8_t last_source;        /* an ea_source, or SOURCE_MERGED */
 	uint32_t block_bytes;       /* size of the whole block, to prefetch it */
 	char *last_heap;            /* owned; the last value when longer than last_inline */
@@ -564,6 +573,15 @@ void ea_engine_sample(ea_engine *e, const ea_sample *sample)
 	}
 
 	/* The same sample seen on twin/update and on twin/update/document. */
+	if(sample->source == EA_SOURCE_TWIN_DOCUMENT && s->has_update
+			&& sample->arrival_ms >= s->last_update_ms && sample->arrival_ms - s->last_update_ms <= DOCUMENT_ECHO_MS){
+		stat_add(e, STAT_duplicates, 1);
+		return;
+	}
+	if(sample->source == EA_SOURCE_TWIN_UPDATE){
+		s->has_update = true;
+		s->last_update_ms = sample->arrival_ms;
+	}
 	value_hash = ea_hash_bytes(EA_HASH_SEED, sample->text, strlen(sample->text));
 	if(s->has_last && s->last_time_ms == sample->time_ms && s->last_value_hash == value_hash
 			&& s->last_source != (uint8_t)sample->source

@@ -460,23 +460,31 @@ static void TEST_ea_engine_message_should_count_a_sample_seen_on_update_and_docu
 	ea_engine *e = engine(cfg, 100, rs);
 	ea_engine_stats st;
 
-	/* EdgeCore republishes every update as a document: one reading */
+	/* EdgeCore republishes every update as a document, the value stamped
+	 * with its own clock (here 7 ms later): one reading */
 	CU_ASSERT_EQUAL(update(e, TOPIC_1, "t", "5", T0, T0), EA_ERR_OK);
-	CU_ASSERT_EQUAL(document(e, DOC_1, "t", "5", T0, T0 + 3), EA_ERR_OK);
+	CU_ASSERT_EQUAL(document(e, DOC_1, "t", "5", T0 + 7, T0 + 3), EA_ERR_OK);
 	st = stats(e);
 	CU_ASSERT_EQUAL(st.samples, 2);
 	CU_ASSERT_EQUAL(st.duplicates, 1);
 	CU_ASSERT_EQUAL(st.series, 1);
 	CU_ASSERT_EQUAL(rs->count, 0); /* stuck saw one reading, not two */
 
-	/* the next reading (document first this time) is the second */
-	CU_ASSERT_EQUAL(document(e, DOC_1, "t", "5", T0 + 1000, T0 + 1000), EA_ERR_OK);
-	CU_ASSERT_EQUAL(update(e, TOPIC_1, "t", "5", T0 + 1000, T0 + 1002), EA_ERR_OK);
+	/* the next update is the second reading, its echo again nothing */
+	CU_ASSERT_EQUAL(update(e, TOPIC_1, "t", "5", T0 + 1000, T0 + 1000), EA_ERR_OK);
+	CU_ASSERT_EQUAL(document(e, DOC_1, "t", "5", T0 + 1009, T0 + 1002), EA_ERR_OK);
 	CU_ASSERT_EQUAL(stats(e).duplicates, 2);
 	CU_ASSERT_EQUAL_FATAL(rs->count, 1);
 	CU_ASSERT_STRING_EQUAL(rs->r[0].detector, "stuck");
 	CU_ASSERT_TRUE(rs->r[0].anomaly);
 	CU_ASSERT_EQUAL(rs->r[0].detected_at_ms, T0 + 1000);
+
+	/* an echo of an older update (EdgeCore behind a fast mapper) is not a
+	 * reading either, even with another value */
+	CU_ASSERT_EQUAL(update(e, TOPIC_1, "t", "6", T0 + 2000, T0 + 2000), EA_ERR_OK);
+	CU_ASSERT_EQUAL(update(e, TOPIC_1, "t", "7", T0 + 2100, T0 + 2100), EA_ERR_OK);
+	CU_ASSERT_EQUAL(document(e, DOC_1, "t", "6", T0 + 2150, T0 + 2150), EA_ERR_OK);
+	CU_ASSERT_EQUAL(stats(e).duplicates, 3);
 	ea_engine_free(e);
 	ea_config_free(cfg);
 	free(rs);
@@ -492,22 +500,23 @@ static void TEST_ea_engine_message_should_not_merge_samples_that_differ(void)
 	update(e, TOPIC_1, "t", "5", T0, T0);
 	update(e, TOPIC_1, "t", "5", T0, T0 + 1);
 	CU_ASSERT_EQUAL(stats(e).duplicates, 0);
-	/* other value, or other time: not the same sample */
-	document(e, DOC_1, "t", "6", T0, T0 + 2);
-	document(e, DOC_1, "t", "6", T0 + 5, T0 + 3);
-	update(e, TOPIC_1, "t", "6", T0 + 6, T0 + 4);
+	/* a series fed only by documents (a mapper reporting to EdgeCore over
+	 * gRPC): every document is a reading */
+	document(e, DOC_1, "d", "6", T0, T0 + 2);
+	document(e, DOC_1, "d", "6", T0 + 5, T0 + 3);
+	document(e, DOC_1, "d", "6", T0 + 5, T0 + 4);
 	CU_ASSERT_EQUAL(stats(e).duplicates, 0);
-	/* a third copy of a merged pair is a reading again */
-	update(e, TOPIC_1, "t", "7", T0 + 9, T0 + 5);
-	document(e, DOC_1, "t", "7", T0 + 9, T0 + 6);
-	CU_ASSERT_EQUAL(stats(e).duplicates, 1);
-	document(e, DOC_1, "t", "7", T0 + 9, T0 + 7);
-	CU_ASSERT_EQUAL(stats(e).duplicates, 1);
+	CU_ASSERT_EQUAL_FATAL(rs->count, 1); /* stuck saw the three */
+	CU_ASSERT_STRING_EQUAL(rs->r[0].property, "d");
+	/* a document more than a minute after the last update (the mapper
+	 * moved to gRPC): a reading */
+	document(e, DOC_1, "t", "7", T0 + 61002, T0 + 61002);
+	CU_ASSERT_EQUAL(stats(e).duplicates, 0);
 	/* device states are never merged */
-	state(e, STATE_1, "online", T0 + 8);
-	state(e, STATE_1, "online", T0 + 8);
-	CU_ASSERT_EQUAL(stats(e).duplicates, 1);
-	CU_ASSERT_EQUAL(stats(e).samples, 10);
+	state(e, STATE_1, "online", T0 + 61003);
+	state(e, STATE_1, "online", T0 + 61003);
+	CU_ASSERT_EQUAL(stats(e).duplicates, 0);
+	CU_ASSERT_EQUAL(stats(e).samples, 8);
 	ea_engine_free(e);
 	ea_config_free(cfg);
 	free(rs);
